@@ -1,0 +1,1 @@
+"""Storage: SOGo's tables through SQLAlchemy."""
