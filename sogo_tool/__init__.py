@@ -1,0 +1,1 @@
+"""sogo-tool: administration commands over sogod's own services."""

@@ -1,0 +1,55 @@
+"""The user-source interface, chosen by the ``type`` key of a SOGoUserSources entry."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .user import User
+
+
+class SourceError(Exception):
+    """A source cannot answer (unreachable, misconfigured): not a wrong password."""
+
+
+class UserSource:
+    """What every source (sql, ldap) offers. Small on purpose."""
+
+    id: str
+    can_authenticate: bool
+    is_address_book: bool
+    display_name: str
+
+    def authenticate(self, login: str, password: str) -> User | None:
+        """The user when login and password match; None otherwise."""
+        raise NotImplementedError
+
+    def lookup(self, uid: str) -> User | None:
+        """The user whose uid is ``uid``."""
+        raise NotImplementedError
+
+    def lookup_login(self, login: str) -> User | None:
+        """The user who logs in with ``login`` (any of the login fields)."""
+        raise NotImplementedError
+
+    def change_password(self, uid: str, new_password: str) -> None:
+        raise SourceError(f"source {self.id!r} cannot change passwords")
+
+
+SOURCE_TYPES: dict[str, Callable[..., UserSource]] = {}
+
+
+def register(type_name: str):
+    def decorate(cls):
+        SOURCE_TYPES[type_name] = cls
+        return cls
+    return decorate
+
+
+def make_source(entry: dict, defaults) -> UserSource:
+    kind = str(entry.get("type", "")).lower()
+    if kind == "sql":
+        from . import sql  # noqa: F401  (registers itself)
+    factory = SOURCE_TYPES.get(kind)
+    if factory is None:
+        raise SourceError(f"SOGoUserSources entry {entry.get('id')!r}: type {kind!r} is not supported")
+    return factory(entry, defaults)

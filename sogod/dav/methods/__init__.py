@@ -1,0 +1,17 @@
+"""DAV methods: one module each, registered by name."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+METHODS: dict[str, Callable] = {}
+
+
+def method(name: str):
+    def decorate(fn):
+        METHODS[name] = fn
+        return fn
+    return decorate
+
+
+from . import options, propfind, report  # noqa: E402,F401  (register themselves)

@@ -1,0 +1,155 @@
+"""Live properties: one class each, registered by Clark name.
+
+A property answers ``get(ctx, resource)`` with an Element, or ``None`` when
+the resource does not have it (reported as 404 in its propstat).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from .resources import DavRoot, Principal, Resource, DAV_PREFIX
+from .xml import CALDAV, CALENDARSERVER, DAV, clark, element, href
+
+PROPERTIES: dict[str, "Property"] = {}
+
+
+def register(cls):
+    PROPERTIES[cls.name] = cls()
+    return cls
+
+
+class Property:
+    name: str
+    in_allprop = True
+
+    def get(self, ctx, resource: Resource) -> ET.Element | None:
+        raise NotImplementedError
+
+    def make(self, text=None, children=()) -> ET.Element:
+        return element(self.name, text, children)
+
+
+def principal_href(user) -> str:
+    return f"{DAV_PREFIX}/{user.uid}/"
+
+
+@register
+class ResourceType(Property):
+    name = clark(DAV, "resourcetype")
+
+    def get(self, ctx, resource):
+        return self.make(children=[element(t) for t in resource.resource_types])
+
+
+@register
+class DisplayName(Property):
+    name = clark(DAV, "displayname")
+
+    def get(self, ctx, resource):
+        if isinstance(resource, Principal):
+            return self.make(resource.user.display_name)
+        return None
+
+
+@register
+class CurrentUserPrincipal(Property):
+    name = clark(DAV, "current-user-principal")
+    in_allprop = False
+
+    def get(self, ctx, resource):
+        if ctx.user is None:
+            return self.make(children=[element(clark(DAV, "unauthenticated"))])
+        return self.make(children=[href(principal_href(ctx.user))])
+
+
+@register
+class PrincipalURL(Property):
+    name = clark(DAV, "principal-URL")
+
+    def get(self, ctx, resource):
+        if isinstance(resource, Principal):
+            return self.make(children=[href(principal_href(resource.user))])
+        return None
+
+
+@register
+class Owner(Property):
+    name = clark(DAV, "owner")
+
+    def get(self, ctx, resource):
+        user = getattr(resource, "user", None)
+        return self.make(children=[href(principal_href(user))]) if user else None
+
+
+@register
+class PrincipalCollectionSet(Property):
+    name = clark(DAV, "principal-collection-set")
+    in_allprop = False
+
+    def get(self, ctx, resource):
+        return self.make(children=[href(DAV_PREFIX + "/")])
+
+
+@register
+class CalendarUserAddressSet(Property):
+    name = clark(CALDAV, "calendar-user-address-set")
+    in_allprop = False
+
+    def get(self, ctx, resource):
+        if not isinstance(resource, Principal):
+            return None
+        hrefs = [href(f"mailto:{mail}") for mail in resource.user.emails]
+        return self.make(children=hrefs + [href(principal_href(resource.user))])
+
+
+@register
+class EmailAddressSet(Property):
+    name = clark(CALENDARSERVER, "email-address-set")
+    in_allprop = False
+
+    def get(self, ctx, resource):
+        if not isinstance(resource, Principal):
+            return None
+        return self.make(children=[element(clark(CALENDARSERVER, "email-address"), m)
+                                   for m in resource.user.emails])
+
+
+@register
+class CalendarUserType(Property):
+    name = clark(CALDAV, "calendar-user-type")
+    in_allprop = False
+
+    def get(self, ctx, resource):
+        if not isinstance(resource, Principal):
+            return None
+        kinds = {"group": "GROUP", "location": "ROOM", "thing": "RESOURCE"}
+        return self.make(kinds.get(resource.user.kind, "INDIVIDUAL"))
+
+
+@register
+class CurrentUserPrivilegeSet(Property):
+    name = clark(DAV, "current-user-privilege-set")
+    in_allprop = False
+
+    def get(self, ctx, resource):
+        privileges = ["read", "read-current-user-privilege-set"]
+        if isinstance(resource, Principal) and ctx.user and resource.user.uid == ctx.user.uid:
+            privileges.append("all")
+        return self.make(children=[element(clark(DAV, "privilege"), children=[element(clark(DAV, p))])
+                                   for p in privileges])
+
+
+@register
+class SupportedReportSet(Property):
+    name = clark(DAV, "supported-report-set")
+    in_allprop = False
+
+    def get(self, ctx, resource):
+        from .methods.report import reports_for
+        return self.make(children=[
+            element(clark(DAV, "supported-report"), children=[element(clark(DAV, "report"), children=[element(n)])])
+            for n in reports_for(resource)])
+
+
+__all__ = ["PROPERTIES", "Property", "register", "DavRoot"]

@@ -1,0 +1,1 @@
+"""The WSGI application: routing, request context, errors, access log."""

@@ -1,0 +1,1 @@
+"""The sogod process: command line, master (gunicorn embedded), workers."""
