@@ -8,7 +8,7 @@ Default encodings, when the algorithm has no ``.hex``/``.b64`` suffix, are
 SOGo's (``+[NSString getDefaultEncodingForScheme:]``, SoObjects/SOGo/
 NSString+Crypto.m) and they decide what :func:`hash_password` writes:
 
-* hex: ``md5``/``plain-md5``, ``sha`` (SOGo keeps hex "for backwards
+* hex: ``md5``/``plain-md5``, ``sha``/``sha1`` (SOGo keeps hex "for backwards
   compatibility", although Dovecot's SHA is base64), ``cram-md5``;
 * base64: ``ldap-md5``, ``smd5``, ``sha256``, ``sha512``, ``ssha``,
   ``ssha256``, ``ssha512``;
@@ -23,7 +23,11 @@ The crypt schemes verify whatever crypt(3) format the value declares (as
 glibc's crypt() does in SOGo and Dovecot), except ``md5-crypt`` (``$1$``
 only) and ``blf-crypt`` (``$2a$``/``$2b$``/``$2y$`` only), which Dovecot
 checks itself.  Dovecot's ``{MD5}`` is an alias of MD5-CRYPT while SOGo's
-``md5`` is a plain digest: an ``md5`` value starting ``$1$`` is md5-crypt.
+``md5`` is a plain digest: an ``md5`` value starting ``$1$`` is md5-crypt,
+and :func:`hash_password` labels ``md5`` ``{PLAIN-MD5}``.
+
+Besides SOGo's names, Dovecot's ``des-crypt`` (= ``crypt``, DES when written)
+and ``sha1`` (= ``sha``, hex when written, as SOGo's ``sha``) are accepted.
 
 Nothing here logs; passwords and hashes never leave these functions.
 """
@@ -51,10 +55,12 @@ class UnknownScheme(ValueError):
     """A ``userPasswordAlgorithm`` that no scheme here implements (a config error)."""
 
 
-# Parameters of newly written hashes.  SOGo writes salts of 8 random bytes
-# (8 printable characters for the crypt schemes); sha*-crypt keep glibc's
-# implicit 5,000 rounds as SOGo and Dovecot do.  SOGo and Dovecot write
-# bcrypt at cost 05; any cost verifies everywhere, so new ones get 10.
+# Parameters of newly written hashes.  Salted digests get 8 random bytes as
+# in SOGo (Dovecot writes 4).  Crypt salts are as long as the format allows:
+# DES 2 characters, md5-crypt 8, sha*-crypt 16 (SOGo writes 8, Dovecot 16);
+# sha*-crypt keep the implicit 5,000 rounds SOGo and Dovecot write.  SOGo and
+# Dovecot write bcrypt at cost 05; every cost verifies everywhere, so new
+# hashes get 10.
 SALT_BYTES = 8
 SHA_CRYPT_SALT_CHARS = 16
 BLF_CRYPT_COST = 10
@@ -123,6 +129,16 @@ class _CramMD5:
 
 
 @dataclass(frozen=True)
+class _MD5(_Digest):
+    """SOGo's md5 is a plain digest, Dovecot's {MD5} is MD5-CRYPT: read both."""
+
+    def check(self, password: bytes, raw: bytes) -> bool:
+        if len(raw) != self.size and raw.startswith(b"$1$"):
+            return _SCHEMES["md5-crypt"].check(password, raw)
+        return super().check(password, raw)
+
+
+@dataclass(frozen=True)
 class _Plain:
     name: str
     fixed_size = None
@@ -183,7 +199,7 @@ def _write_md5(password: str, salt: bytes | None) -> str:
 def _write_sha_crypt(handler):
     def write(password: str, salt: bytes | None) -> str:
         text = _crypt_salt(salt, SHA_CRYPT_SALT_CHARS)
-        return handler.using(salt=text, rounds=5000, implicit_rounds=True).hash(password)
+        return handler.using(salt=text, rounds=5000).hash(password)
 
     return write
 
@@ -231,7 +247,7 @@ _SCHEME_LIST = (
     _Crypt("sha256-crypt", _write_sha_crypt(sha256_crypt), _any_crypt),
     _Crypt("sha512-crypt", _write_sha_crypt(sha512_crypt), _any_crypt),
     _Crypt("blf-crypt", _write_blf, lambda v: _BCRYPT_RE.fullmatch(v) is not None),
-    _Digest("md5", "md5", salted=False),
+    _MD5("md5", "md5", salted=False),
     _Digest("plain-md5", "md5", salted=False),
     _Digest("ldap-md5", "md5", salted=False),
     _Digest("smd5", "md5", salted=True),
@@ -341,14 +357,18 @@ def _decode(value: str, encoding: str) -> bytes | None:
             return None
         return bytes.fromhex(value)
     try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
+        raw = base64.b64decode(value.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         return None
+    # Only the canonical form: no surplus padding, no stray low bits.
+    return raw if base64.b64encode(raw).decode("ascii") == value else None
 
 
 def _stored_encoding(name: str, explicit: str | None, value: str) -> str:
     if explicit is not None:
         return explicit
+    if name == "md5" and value.startswith("$1$"):
+        return _RAW  # Dovecot's {MD5}: an MD5-CRYPT string
     size = _SCHEMES[name].fixed_size
     if size is not None:
         # Dovecot reads a fixed-size digest as hex when the length says so.
@@ -357,6 +377,8 @@ def _stored_encoding(name: str, explicit: str | None, value: str) -> str:
 
 
 # --- the public functions ---------------------------------------------------
+
+_LABELS = {"none": "plain", "md5": "plain-md5"}
 
 
 def verify(
@@ -378,8 +400,6 @@ def verify(
     if parsed is None:
         return False
     name, explicit = parsed
-    if name == "md5" and explicit is None and value.startswith("$1$"):
-        name = "md5-crypt"  # Dovecot's {MD5} is MD5-CRYPT
     try:
         secret = password.encode("utf-8")
     except UnicodeEncodeError:
@@ -411,7 +431,9 @@ def hash_password(
         value = raw.decode("utf-8")
     if not prepend_scheme:
         return value
-    label = "PLAIN" if name == "none" else name.upper()
+    # Dovecot reads {MD5} as MD5-CRYPT (or a bare digest, but not with a
+    # suffix), so md5 is labelled PLAIN-MD5, which SOGo reads too.
+    label = _LABELS.get(name, name).upper()
     if explicit is not None:
         label += ".HEX" if explicit == _HEX else ".B64"
     return f"{{{label}}}{value}"
