@@ -109,6 +109,8 @@ class SQLSource(UserSource):
         stored = row.get(self._key(row, "c_password"))
         if stored is None:
             return None
+        if isinstance(stored, (bytes, bytearray, memoryview)):
+            stored = bytes(stored).decode("utf-8", "replace")
         try:
             ok = passwords.verify(password, str(stored), self.algorithm, prepend_scheme=self.prepend_scheme)
         except passwords.UnknownScheme as exc:

@@ -6,7 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from ..auth.sources import SourceError
-from ..http import errors
+from ..http import errors as http_errors
 from ..http.basic import parse_basic
 from ..server.logs import get_logger
 from .errors import DAVError
@@ -20,32 +20,32 @@ log = get_logger("dav")
 def handle_dav(ctx) -> Response:
     credentials = parse_basic(ctx.request.headers.get("Authorization"))
     if credentials is None:
-        return errors.unauthorized()
+        return http_errors.unauthorized()
     try:
         user = ctx.services.directory.authenticate(credentials.login, credentials.password)
     except SourceError:
-        return errors.plain(503, "User directory unavailable", Retry_After="30")
+        return http_errors.plain(503, "User directory unavailable", Retry_After="30")
     if user is None:
         log.info("Login from '%s' for user '%s' might not have worked", ctx.remote_host,
                  credentials.login.replace("'", ""))
-        return errors.unauthorized()
+        return http_errors.unauthorized()
     ctx.user, ctx.credentials = user, credentials
     try:
         resource = resolve(ctx, ctx.request.path)
         handler = METHODS.get(ctx.request.method)
         if handler is None or ctx.request.method not in resource.methods:
-            response = errors.plain(405, "Method Not Allowed")
+            response = http_errors.plain(405, "Method Not Allowed")
             response.headers["Allow"] = ", ".join(resource.methods)
             return response
         return handler(ctx, resource)
     except DAVError as exc:
         return error_response(exc)
     except RequestEntityTooLarge:
-        return errors.plain(413, "Request body too large")
+        return http_errors.plain(413, "Request body too large")
 
 
 def error_response(exc: DAVError) -> Response:
     if exc.precondition:
         body = serialize(element(clark(DAV, "error"), children=[element(exc.precondition)]))
         return Response(body, status=exc.status, content_type='text/xml; charset="utf-8"')
-    return errors.plain(exc.status, exc.message)
+    return http_errors.plain(exc.status, exc.message)

@@ -130,6 +130,9 @@ def _run_as(defaults: SystemDefaults, *, embedded: bool) -> tuple[int, int]:
         return account.pw_uid, account.pw_gid
     except KeyError:
         if embedded:
+            defaults.warnings.append(
+                f"running as root because the account {name!r} (SOGodUser) does not exist: "
+                "acceptable for a trial with --embedded, never in production")
             return 0, 0
         raise ConfigError(
             f"sogod was started as root and the account {name!r} (SOGodUser) does not exist: "

@@ -8,7 +8,7 @@ password are URL-encoded. sogod adds ``sqlite:///path/to/file.db/tablename``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import URL
@@ -43,6 +43,10 @@ class StoreURL:
         """The SOGo URL of another table in the same database (for c_location)."""
         base, _, _ = self.original.rpartition("/")
         return f"{base}/{table}"
+
+    def for_table(self, table: str) -> StoreURL:
+        """The StoreURL of another table in the same database (same engine key)."""
+        return replace(self, table=table, original=self.with_table(table))
 
 
 def parse_store_url(url: str, *, mysql_charset: str | None = None) -> StoreURL:

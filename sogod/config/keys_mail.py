@@ -1,0 +1,171 @@
+"""Keys of mail: sending (SMTP or sendmail), IMAP, Sieve filters, and the mail
+preferences each user can change."""
+
+from __future__ import annotations
+
+from .keys import D, Key, S, U, table
+
+MAIL, SIEVE = "mail", "sieve"
+
+TRANSPORT_KEYS = table(
+    Key("SOGoMailingMechanism", "string", "sendmail", D,
+        "How mail is sent: through the sendmail program or over SMTP.", MAIL,
+        choices=("sendmail", "smtp")),
+    Key("SOGoSMTPServer", "string", "localhost", D,
+        "SMTP server (host or host:port) used when SOGoMailingMechanism is smtp.", MAIL),
+    Key("SOGoSMTPAuthenticationType", "string", None, D,
+        "Authenticate to the SMTP server with the user's credentials; only PLAIN is "
+        "supported, other values are ignored.", MAIL),
+    Key("WOSendMail", "string", "/usr/lib/sendmail", S,
+        "Path of the sendmail program.", MAIL),
+    Key("SOGoForceExternalLoginWithEmail", "bool", False, D,
+        "Log in to the IMAP and SMTP servers with the user's primary e-mail address instead "
+        "of the login name.", MAIL),
+    Key("SOGoMaximumMessageSizeLimit", "int", 0, S,
+        "Largest message a user may compose; 0 means no limit.", MAIL, unit="KB", min=0),
+    Key("SOGoMailDomain", "string", "localhost", D,
+        "Mail domain of the users: it completes addresses (UIDFieldName@SOGoMailDomain) and "
+        "names the domain a user belongs to.", MAIL),
+    Key("SOGoMailSpoolPath", "string", "/var/spool/sogo", D,
+        "Directory for drafts being composed; clean it with the daily cron job.", MAIL),
+    Key("SOGoMailCustomFromEnabled", "bool", False, D,
+        "Let users set their own From name and address in the preferences.", MAIL),
+    Key("SOGoMailAuxiliaryUserAccountsEnabled", "bool", False, D,
+        "Let users add other IMAP accounts to the webmail.", MAIL),
+    Key("SOGoMailKeepDraftsAfterSend", "bool", False, D,
+        "Keep a draft in the Drafts folder after it has been sent.", MAIL),
+    Key("SOGoMailAttachTextDocumentsInline", "bool", False, D,
+        "Show attached text documents inline in the message view.", MAIL),
+    Key("SOGoMailJunkSettings", "dict", None, D,
+        "Junk reporting: vendor (generic), junkEmailAddress, notJunkEmailAddress and limit "
+        "(most messages attached to one report).", MAIL),
+)
+
+IMAP_KEYS = table(
+    Key("SOGoIMAPServer", "string", "localhost", D,
+        "IMAP server: a host name, or a URL such as imaps://host:993 or "
+        "imap://host:143/?tls=YES.", MAIL),
+    Key("SOGoIMAPCASServiceName", "string", None, D,
+        "CAS service name of the IMAP server, when it differs from its URL (e.g. behind "
+        "imapproxy); must match pam_cas's -s argument.", MAIL),
+    Key("SOGoIMAPAclStyle", "string", "rfc4314", D,
+        "ACL flavour the IMAP server implements.", MAIL, choices=("rfc2086", "rfc4314")),
+    Key("SOGoIMAPAclConformsToIMAPExt", "bool", False, D,
+        "Whether the IMAP server's ACLs follow the IMAP extension draft.", MAIL),
+    Key("NGImap4ConnectionGroupIdPrefix", "string", "$", D,
+        "Prefix that marks a group name (rather than a user) in IMAP ACLs.", MAIL),
+    Key("NGImap4ConnectionStringSeparator", "string", "/", S,
+        "Mailbox hierarchy separator, also used in Sieve filters.", MAIL),
+    Key("NGImap4DisableIMAP4Pooling", "bool", True, S,
+        "Open a new IMAP connection per request instead of keeping a pool.", MAIL),
+    Key("NGImap4AuthMechanism", "string", None, S,
+        "SASL mechanism for IMAP AUTHENTICATE (e.g. SAML); plain LOGIN when unset.", MAIL),
+    Key("NGMimeBuildMimeTempDirectory", "string", "/tmp", S,
+        "Directory for temporary files while building MIME messages.", MAIL),
+    Key("SOGoSoftQuotaRatio", "float", None, D,
+        "Factor applied to the quota the IMAP server reports (e.g. 0.8), as a soft quota.",
+        MAIL, min=0),
+)
+
+SIEVE_KEYS = table(
+    Key("SOGoSieveServer", "string", None, D,
+        "ManageSieve server URL: sieve://host[:port][/?tls=YES] (port 2000 when omitted); "
+        "TLS is supported, SSL is not.", SIEVE),
+    Key("SOGoSieveFolderEncoding", "string", "UTF-7", D,
+        "Encoding of folder names in Sieve scripts.", SIEVE, choices=("UTF-7", "UTF-8")),
+    Key("SOGoSieveScriptsEnabled", "bool", False, D,
+        "Let users edit server-side mail filters.", SIEVE),
+    Key("SOGoVacationEnabled", "bool", False, D,
+        "Let users set an automatic vacation reply (enable the cron job for its end date).",
+        SIEVE),
+    Key("SOGoVacationDefaultSubject", "string", None, D,
+        "Subject of vacation replies when the user sets none; 'Auto: ' and the original "
+        "subject when unset.", SIEVE),
+    Key("SOGoVacationHeaderTemplateFile", "string", None, D,
+        "Text file put before every vacation message; may use %{username} and "
+        "%{daysBetweenResponse}.", SIEVE),
+    Key("SOGoVacationFooterTemplateFile", "string", None, D,
+        "Text file put after every vacation message; same placeholders as the header.", SIEVE),
+    Key("SOGoForwardEnabled", "bool", False, D,
+        "Let users forward their mail automatically.", SIEVE),
+    Key("SOGoForwardConstraints", "int", 0, D,
+        "Which forwarding addresses are allowed: 0 any, 1 internal domains only, "
+        "2 external domains only.", SIEVE, choices=(0, 1, 2)),
+    Key("SOGoSieveFilters", "array", None, U,
+        "Initial mail filters of a user, written to the Sieve server at first login.", SIEVE,
+        item="any"),
+    Key("Vacation", "dict", None, U,
+        "A user's vacation reply settings (text, addresses, days, end date, enabled).", SIEVE),
+    Key("Forward", "dict", None, U,
+        "A user's forwarding settings (addresses, keep a copy, enabled).", SIEVE),
+)
+
+MAIL_PREFERENCE_KEYS = table(
+    Key("SOGoDraftsFolderName", "string", "Drafts", U,
+        "IMAP folder for drafts; '/' separates levels (INBOX/Drafts).", MAIL),
+    Key("SOGoSentFolderName", "string", "Sent", U,
+        "IMAP folder for sent messages; '/' separates levels.", MAIL),
+    Key("SOGoTrashFolderName", "string", "Trash", U,
+        "IMAP folder for deleted messages; '/' separates levels.", MAIL),
+    Key("SOGoJunkFolderName", "string", "Junk", U,
+        "IMAP folder for junk messages; '/' separates levels.", MAIL),
+    Key("SOGoMailShowSubscribedFoldersOnly", "bool", False, U,
+        "Show only the IMAP folders the user subscribed to.", MAIL),
+    Key("SOGoMailListViewColumnsOrder", "array",
+        ["Thread", "Flagged", "Attachment", "Subject", "From", "Unread", "Date", "Priority",
+         "Size"], U,
+        "Columns of the message list, in order.", MAIL),
+    Key("SOGoMailUseOutlookStyleReplies", "bool", False, U,
+        "Quote replies the way Outlook does.", MAIL),
+    Key("SOGoMailMessageForwarding", "string", "inline", U,
+        "Forward messages inline or as an attachment.", MAIL, choices=("inline", "attached")),
+    Key("SOGoMailCustomFullName", "string", None, U,
+        "Name used in From when SOGoMailCustomFromEnabled is set; the source's name "
+        "otherwise.", MAIL),
+    Key("SOGoMailCustomEmail", "string", None, U,
+        "Address used in From when SOGoMailCustomFromEnabled is set; the source's address "
+        "otherwise.", MAIL),
+    Key("SOGoMailReplyPlacement", "string", "below", U,
+        "Whether a reply starts above or below the quoted message.", MAIL,
+        choices=("above", "below")),
+    Key("SOGoMailReplyTo", "string", None, U,
+        "Reply-To address added to the user's messages; none when empty.", MAIL),
+    Key("SOGoMailSignaturePlacement", "string", "below", U,
+        "Whether the signature goes above or below the quoted message.", MAIL,
+        choices=("above", "below")),
+    Key("SOGoMailSignature", "string", None, U, "The user's signature.", MAIL),
+    Key("SOGoMailComposeMessageType", "string", "html", U,
+        "Compose in plain text or HTML (SOGo's built-in default is html, whatever the guide "
+        "says).", MAIL, choices=("text", "html")),
+    Key("SOGoMailComposeFontSize", "int", 0, U,
+        "Font size of the HTML editor; 0 means not set.", MAIL, min=0),
+    Key("SOGoMailDisplayRemoteInlineImages", "string", "never", U,
+        "Load images that messages link to on other servers.", MAIL,
+        choices=("never", "always")),
+    Key("SOGoMailAutoSave", "int", 5, U,
+        "How often a message being composed is saved as a draft.", MAIL,
+        unit="minutes", min=0),
+    Key("SOGoMailSortByThreads", "bool", False, U, "Group the message list by thread.", MAIL),
+    Key("SOGoMailLabelsColors", "dict",
+        {"$label1": ["Important", "#FF0000"], "$label2": ["Work", "#FF9900"],
+         "$label3": ["Personal", "#009900"], "$label4": ["To Do", "#3333FF"],
+         "$label5": ["Later", "#993399"]}, U,
+        "Mail labels: IMAP keyword -> (name, colour).", MAIL),
+    Key("SOGoMailReceiptAllow", "bool", False, U,
+        "Answer requests for read receipts.", MAIL),
+    Key("SOGoMailReceiptAnyAction", "string", None, U,
+        "What to do with a read-receipt request in general (ignore, send or ask).", MAIL),
+    Key("SOGoMailReceiptNonRecipientAction", "string", None, U,
+        "Read-receipt action when the user is not a direct recipient.", MAIL),
+    Key("SOGoMailReceiptOutsideDomainAction", "string", None, U,
+        "Read-receipt action when the sender is outside the user's domain.", MAIL),
+    Key("SOGoMailAddOutgoingAddresses", "bool", False, U,
+        "Add the recipients of sent messages to the collected address book.", MAIL),
+    Key("SOGoMailSynchronizeOnlyDefaultFolders", "bool", False, U,
+        "Offer only the default folders to ActiveSync devices.", MAIL),
+    Key("AuxiliaryMailAccounts", "array", None, U,
+        "Other IMAP accounts the user added to the webmail.", MAIL, item="any"),
+    Key("MailAccounts", "array", None, U,
+        "The user's mail accounts and identities, as stored by the web interface.", MAIL,
+        item="any"),
+)
