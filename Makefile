@@ -1,5 +1,5 @@
 # sogod: `make run` starts the embedded default, `make test` runs the whole suite.
-PYTHON ?= python3
+PYTHON ?= /usr/bin/python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=

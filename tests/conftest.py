@@ -1,0 +1,9 @@
+"""Shared pytest configuration.
+
+Real-service fixtures (PostgreSQL, MariaDB, memcached, SQLite files) live in
+tests/services.py; see its docstring for what each one yields.
+"""
+
+from tests.services import (  # noqa: F401  (fixtures registered by import)
+    any_database, mariadb_server, memcached_server, postgresql_server, sqlite_url,
+)
