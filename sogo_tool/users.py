@@ -17,7 +17,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from sogod.auth.embedded_users import EmbeddedUsers, UserTableError
+from sogod.auth.embedded_users import EmbeddedUsers, UserTableError, check_uid
 
 
 def run(defaults, args: list[str]) -> int:
@@ -45,6 +45,7 @@ def run(defaults, args: list[str]) -> int:
         if action == "remove":
             users.remove(login)
         elif action == "add":
+            check_uid(login)
             users.add(login, _password(options), cn=options.get("--cn", ""), mail=options.get("--mail", ""))
         else:
             users.set_password(login, _password(options))

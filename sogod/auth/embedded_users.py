@@ -47,7 +47,7 @@ class EmbeddedUsers:
             raise UserTableError(f"cannot create {redact_url(self.url.original)}: {type(exc).__name__}") from None
 
     def add(self, uid: str, password: str, cn: str = "", mail: str = "") -> None:
-        _check_uid(uid)
+        check_uid(uid)
         stored = passwords.hash_password(password, self.algorithm, prepend_scheme=True)
         try:
             with self._engine().begin() as conn:
@@ -79,6 +79,6 @@ class EmbeddedUsers:
         return len(self.list())
 
 
-def _check_uid(uid: str) -> None:
+def check_uid(uid: str) -> None:
     if not uid or len(uid) > 255 or any(c in uid for c in "/\\:\x00 \t\r\n") or uid in (".", ".."):
         raise UserTableError(f"invalid user id {uid!r}: no spaces, slashes or colons")
