@@ -18,7 +18,9 @@ class Services:
     @cached_property
     def storage(self):
         from .store import Storage
-        return Storage.from_config(self.defaults)
+        storage = Storage.from_config(self.defaults)
+        storage.profiles.cache = self.cache
+        return storage
 
     @cached_property
     def cache(self):

@@ -303,3 +303,14 @@ def test_hung_request_is_killed_by_the_watchdog(postgresql_server):
         assert "WORKER TIMEOUT" in daemon.log()
         # The replacement serves requests (the unauthenticated 401 needs no source).
         assert propfind(daemon, auth=None).status_code == 401
+
+
+def test_workers_share_verified_credentials_through_memcached(config, memcached_server):
+    from sogod.cache import MemcachedCache, parse_servers
+    with Daemon(config, "-SOGoMemcachedHost", memcached_server.address) as daemon:
+        assert propfind(daemon).status_code == 207
+        cache = MemcachedCache(parse_servers(memcached_server.address))
+        entry = cache.get("sogod:cred:demo")
+        assert entry and '"uid": "demo"' in entry
+        assert '"demo"' not in entry.split('"user"')[0]   # salt and hash only, no password
+        assert propfind(daemon, auth=("demo", "wrong")).status_code == 401

@@ -23,10 +23,18 @@ log = logging.getLogger(__name__)
 DEFAULTS, SETTINGS = "c_defaults", "c_settings"
 
 
+CACHE_SUFFIX = {DEFAULTS: "+defaults", SETTINGS: "+settings"}
+
+
 class ProfileStore:
-    def __init__(self, url: StoreURL):
+    """``cache``, when set, is the shared cache: a running SOGo keeps each
+    profile there under ``<uid>+defaults`` / ``<uid>+settings``, so every
+    write drops that entry or SOGo would serve the old value for minutes."""
+
+    def __init__(self, url: StoreURL, cache=None):
         self.url = url
         self.table = tables.user_profile_table(url.table)
+        self.cache = cache
 
     def get(self, uid: str) -> tuple[dict, dict]:
         """(defaults, settings) of ``uid``; empty dicts for a missing row or NULL."""
@@ -56,6 +64,8 @@ class ProfileStore:
                         result = conn.execute(update(t).where(t.c.c_uid == uid).values({column: text}))
                         if result.rowcount == 0:
                             conn.execute(insert(t).values({"c_uid": uid, column: text}))
+                    if self.cache is not None:
+                        self.cache.delete(uid + CACHE_SUFFIX[column])
                     return
                 except IntegrityError:      # inserted meanwhile by another process: update
                     continue
