@@ -19,6 +19,7 @@ class Services:
     def storage(self):
         from .store import Storage
         storage = Storage.from_config(self.defaults)
+        storage.create_missing_tables()      # as each SOGo process does on its first request
         storage.profiles.cache = self.cache
         return storage
 

@@ -13,6 +13,8 @@ from .errors import DAVError
 from .methods import METHODS
 from .resources import resolve
 from .xml import DAV, clark, element, serialize
+from . import folder_properties, sync  # noqa: F401,E402  (register properties and reports)
+from ..caldav import properties as _caldav_properties, reports as _caldav_reports  # noqa: F401,E402
 
 log = get_logger("dav")
 
@@ -33,6 +35,8 @@ def handle_dav(ctx) -> Response:
     try:
         resource = resolve(ctx, ctx.request.path)
         handler = METHODS.get(ctx.request.method)
+        if getattr(resource, "unmapped", False) and ctx.request.method not in resource.methods:
+            return http_errors.plain(404, "Not Found")
         if handler is None or ctx.request.method not in resource.methods:
             response = http_errors.plain(405, "Method Not Allowed")
             response.headers["Allow"] = ", ".join(resource.methods)

@@ -26,6 +26,24 @@ class Property:
     def get(self, ctx, resource: Resource) -> ET.Element | None:
         raise NotImplementedError
 
+    def get_requested(self, ctx, resource, el: ET.Element) -> ET.Element | None:
+        """As ``get``, for a request element that may carry parameters (calendar-data)."""
+        return self.get(ctx, resource)
+
+    # Writable properties override these three.
+    def writable(self, ctx, resource) -> bool:
+        return False
+
+    def validate(self, ctx, resource, el: ET.Element) -> str | None:
+        """A problem with the new value, or None."""
+        return None
+
+    def set(self, ctx, resource, el: ET.Element) -> None:
+        raise NotImplementedError
+
+    def remove(self, ctx, resource) -> None:
+        raise NotImplementedError
+
     def make(self, text=None, children=()) -> ET.Element:
         return element(self.name, text, children)
 
@@ -47,9 +65,28 @@ class DisplayName(Property):
     name = clark(DAV, "displayname")
 
     def get(self, ctx, resource):
+        from .folder import Collection, Home
         if isinstance(resource, Principal):
             return self.make(resource.user.display_name)
+        if isinstance(resource, Collection):
+            return self.make(resource.folder.display_name)
+        if isinstance(resource, Home):
+            return self.make(resource.kind)
         return None
+
+    def writable(self, ctx, resource):
+        from .folder import Collection
+        return isinstance(resource, Collection) and resource.access.can_administer
+
+    def validate(self, ctx, resource, el):
+        text = (el.text or "").strip()
+        return None if 0 < len(text) <= 255 else "displayname must be 1 to 255 characters"
+
+    def set(self, ctx, resource, el):
+        resource.folder = ctx.services.storage.folders.rename(resource.folder, el.text.strip())
+
+    def remove(self, ctx, resource):
+        pass
 
 
 @register
@@ -78,7 +115,7 @@ class Owner(Property):
     name = clark(DAV, "owner")
 
     def get(self, ctx, resource):
-        user = getattr(resource, "user", None)
+        user = getattr(resource, "user", None) or getattr(resource, "owner", None)
         return self.make(children=[href(principal_href(user))]) if user else None
 
 
@@ -134,7 +171,13 @@ class CurrentUserPrivilegeSet(Property):
 
     def get(self, ctx, resource):
         privileges = ["read", "read-current-user-privilege-set"]
-        if isinstance(resource, Principal) and ctx.user and resource.user.uid == ctx.user.uid:
+        access = getattr(resource, "access", None) or getattr(getattr(resource, "collection", None), "access", None)
+        if access is not None:
+            privileges = access.privileges()
+        elif getattr(resource, "is_owner", False):
+            privileges = ["read", "read-current-user-privilege-set", "write", "write-properties",
+                          "write-content", "bind", "unbind"]
+        elif isinstance(resource, Principal) and ctx.user and resource.user.uid == ctx.user.uid:
             privileges.append("all")
         return self.make(children=[element(clark(DAV, "privilege"), children=[element(clark(DAV, p))])
                                    for p in privileges])

@@ -103,13 +103,30 @@ def _setup_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def _set_wal(cursor) -> None:
+    """Switch a new file to WAL. The switch needs an exclusive lock and SQLite
+    does not wait for it: retry while another process holds the file; WAL is
+    persistent, so once any process succeeded the file stays in WAL mode."""
+    import sqlite3
+    import time
+    for _attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.05)
+    log.warning("SQLite file stayed locked; continuing without switching it to WAL")
 
 
 @contextmanager

@@ -30,34 +30,40 @@ def parse_request(body: bytes):
     mode, names, include = None, [], []
     for child in root:
         if child.tag == clark(DAV, "prop"):
-            mode, names = "prop", [p.tag for p in child]
+            mode, names = "prop", list(child)
         elif child.tag == clark(DAV, "allprop"):
             mode = "allprop"
         elif child.tag == clark(DAV, "propname"):
             mode = "propname"
         elif child.tag == clark(DAV, "include"):
-            include = [p.tag for p in child]
+            include = list(child)
     if mode is None:
         raise DAVError(400, "DAV:propfind needs prop, allprop or propname")
     return mode, include if mode == "allprop" else names
 
 
-def properties_of(ctx, resource, mode: str, names: list[str]):
+def properties_of(ctx, resource, mode: str, requested: list):
+    """(found elements, missing names) for ``requested`` property elements (or names)."""
     found, missing = [], []
     if mode == "propname":
         for name, prop in PROPERTIES.items():
             if prop.get(ctx, resource) is not None:
                 found.append(element(name))
         return found, missing
+    requested = [el if not isinstance(el, str) else element(el) for el in requested]
     if mode == "allprop":
-        names = [n for n, p in PROPERTIES.items() if p.in_allprop] + [n for n in names]
-    for name in dict.fromkeys(names):
-        prop = PROPERTIES.get(name)
-        value = prop.get(ctx, resource) if prop else None
+        requested = [element(n) for n, p in PROPERTIES.items() if p.in_allprop] + requested
+    seen = set()
+    for el in requested:
+        if el.tag in seen:
+            continue
+        seen.add(el.tag)
+        prop = PROPERTIES.get(el.tag)
+        value = prop.get_requested(ctx, resource, el) if prop else None
         if value is not None:
             found.append(value)
         elif mode == "prop":
-            missing.append(name)
+            missing.append(el.tag)
     return found, missing
 
 

@@ -1,0 +1,1 @@
+"""CalDAV: calendar resources, iCalendar parsing, quick rows, reports and scheduling."""

@@ -1,0 +1,107 @@
+"""CalDAV REPORTs: calendar-query (with expand) and calendar-multiget."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from icalendar import Calendar
+from werkzeug.wrappers import Response
+
+from ..dav.errors import DAVError
+from ..dav.methods.propfind import properties_of
+from ..dav.methods.report import REPORTS
+from ..dav.multiget import Multiget
+from ..dav.xml import CALDAV, DAV, MultiStatus, clark, element
+from .resources import CalendarCollection, user_timezone
+
+VALID_FILTER = clark(CALDAV, "valid-filter")
+
+
+def _utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.strip(), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise DAVError(400, f"bad date-time {text!r}", precondition=VALID_FILTER) from None
+
+
+def apply_expand(content: str, el, *, expand: bool, ctx) -> str:
+    from .expand import expand as do_expand, limit_recurrence_set
+    start, end = _utc(el.get("start")), _utc(el.get("end"))
+    if start is None or end is None or end <= start:
+        raise DAVError(400, "expand needs start < end", precondition=VALID_FILTER)
+    calendar = Calendar.from_ical(content)
+    if expand:
+        result = do_expand(calendar, start, end, default_tz=user_timezone(ctx))
+    else:
+        result = limit_recurrence_set(calendar, start, end)
+    return result.to_ical().decode("utf-8")
+
+
+class CalendarQuery:
+    name = clark(CALDAV, "calendar-query")
+
+    def applies_to(self, resource) -> bool:
+        return isinstance(resource, CalendarCollection)
+
+    def run(self, ctx, collection, root):
+        from .filters import FilterCollationError, InvalidFilter, parse_filter, quick_prefilter
+        filter_el = root.find(clark(CALDAV, "filter"))
+        if filter_el is None:
+            raise DAVError(400, "calendar-query needs a filter", precondition=VALID_FILTER)
+        try:
+            query = parse_filter(filter_el)
+        except FilterCollationError:
+            raise DAVError(403, "unsupported collation",
+                           precondition=clark(CALDAV, "supported-collation")) from None
+        except InvalidFilter as exc:
+            raise DAVError(400, f"invalid filter: {exc}", precondition=VALID_FILTER) from None
+        mode, requested = _requested(root)
+        tz = user_timezone(ctx)
+        names = _candidates(collection, quick_prefilter(query))
+        status = MultiStatus()
+        for row in collection.folder.list_objects(names):
+            obj = collection.object_class(collection, row)
+            try:
+                content = obj.content(ctx)
+                calendar = Calendar.from_ical(content)
+            except (DAVError, ValueError):
+                continue
+            if not query.matches(calendar, default_tz=tz):
+                continue
+            found, missing = properties_of(ctx, obj, mode, requested)
+            status.add(obj.href, found, missing)
+        return Response(status.body(), status=207, content_type='text/xml; charset="utf-8"')
+
+
+def _requested(root):
+    prop = root.find(clark(DAV, "prop"))
+    if prop is not None:
+        return "prop", list(prop)
+    if root.find(clark(DAV, "propname")) is not None:
+        return "propname", []
+    if root.find(clark(DAV, "allprop")) is not None:
+        return "allprop", []
+    return "prop", [element(clark(DAV, "getetag"))]
+
+
+def _candidates(collection, prefilter) -> list[str] | None:
+    """Names worth parsing, from the quick table; None means every object."""
+    if not prefilter:
+        return None
+    q = collection.folder.quick_table.c
+    clauses = []
+    if prefilter.get("component"):
+        clauses.append(q.c_component == prefilter["component"])
+    start, end = prefilter.get("start"), prefilter.get("end")
+    if end is not None:
+        clauses.append((q.c_startdate.is_(None)) | (q.c_startdate < end) | (q.c_iscycle == 1))
+    if start is not None:
+        clauses.append((q.c_enddate.is_(None)) | (q.c_enddate > start) | (q.c_iscycle == 1)
+                       | (q.c_component == "vtodo"))
+    return [r.c_name for r in collection.folder.quick_rows(*clauses)]
+
+
+REPORTS[CalendarQuery.name] = CalendarQuery()
+REPORTS[clark(CALDAV, "calendar-multiget")] = Multiget(clark(CALDAV, "calendar-multiget"), CalendarCollection)

@@ -1,0 +1,141 @@
+"""The CalDAV tree: /SOGo/dav/<uid>/Calendar/, its calendars, their objects and exports."""
+
+from __future__ import annotations
+
+from ..dav.acl import CLASSIFICATION
+from ..dav.errors import DAVError
+from ..dav.folder import Collection, FolderObject, Home
+from ..dav.resources import PRINCIPAL_CHILDREN, Resource
+from ..dav.xml import CALDAV, DAV, clark, element, serialize
+from .ical import InvalidCalendar, parse_calendar, uid_of
+from .quick import appointment_quick_row
+
+GROUPDAV = "http://groupdav.org/"
+CALENDAR_CLASSES = ("1", "access-control", "calendar-access", "calendar-schedule", "calendar-auto-schedule",
+                    "calendar-query-extended", "extended-mkcol", "calendarserver-principal-property-search")
+
+
+def user_timezone(ctx) -> str:
+    profile_defaults, _ = ctx.services.storage.profiles.get(ctx.user.uid)
+    tz = profile_defaults.get("SOGoTimeZone") or ctx.defaults.get("SOGoTimeZone") or "UTC"
+    return str(tz)
+
+
+class CalendarObject(FolderObject):
+    content_type = 'text/calendar; charset="utf-8"'
+    dav_classes = CALENDAR_CLASSES
+
+    def classification(self) -> str:
+        rows = self.collection.folder.quick_rows(self.collection.folder.quick_table.c.c_name == self.name)
+        return CLASSIFICATION.get(rows[0].c_classification if rows else 0, "Public")
+
+    def render(self, ctx):
+        return self.content(ctx).encode("utf-8"), self.content_type
+
+    def content(self, ctx) -> str:
+        access = self.collection.access
+        if access.owner:
+            return self.row.c_content
+        level = access.read_level(self.classification())
+        if level == "full":
+            return self.row.c_content
+        if level == "dandt":
+            from .privacy import busy_only
+            return busy_only(self.row.c_content)
+        raise DAVError(404, "not found")
+
+
+class CalendarCollection(Collection):
+    object_class = CalendarObject
+    dav_classes = CALENDAR_CLASSES
+
+    @property
+    def resource_types(self):
+        types = [clark(DAV, "collection"), clark(CALDAV, "calendar"),
+                 clark(GROUPDAV, "vevent-collection"), clark(GROUPDAV, "vtodo-collection")]
+        if self.folder.folder_id == "personal":
+            types.append(clark(CALDAV, "schedule-outbox"))
+        return tuple(types)
+
+    def children(self, ctx):
+        objects = super().children(ctx)
+        if self.access.owner:
+            return objects
+        return [o for o in objects if self.access.read_level(o.classification())]
+
+    def child(self, ctx, name):
+        obj = super().child(ctx, name)
+        if isinstance(obj, CalendarObject) and not self.access.owner \
+                and not self.access.read_level(obj.classification()):
+            raise DAVError(404, "not found")
+        return obj
+
+    def prepare(self, ctx, body: bytes, name: str):
+        """Validate a PUT body; return (content, quick row, UID) or raise a 4xx."""
+        content_type = (ctx.request.mimetype or "text/calendar").lower()
+        if content_type not in ("text/calendar", "application/octet-stream", "text/plain"):
+            raise DAVError(415, "expected text/calendar", precondition=clark(CALDAV, "supported-calendar-data"))
+        try:
+            text = body.decode("utf-8")
+            calendar = parse_calendar(text)
+        except (UnicodeDecodeError, InvalidCalendar) as exc:
+            raise DAVError(400, f"invalid iCalendar: {exc}",
+                           precondition=clark(CALDAV, "valid-calendar-data")) from None
+        quick = appointment_quick_row(calendar, owner_emails=self.owner.emails, default_tz=user_timezone(ctx))
+        return text, quick, uid_of(calendar)
+
+    def check_uid_unique(self, uid: str, name: str) -> None:
+        q = self.folder.quick_table
+        clash = [r for r in self.folder.quick_rows(q.c.c_uid == uid) if r.c_name != name]
+        if clash:
+            raise DAVError(409, f"UID {uid} is already used by {clash[0].c_name}",
+                           precondition=clark(CALDAV, "no-uid-conflict"))
+
+    def after_write(self, ctx, name, content):
+        pass
+
+    def after_delete(self, ctx, name):
+        pass
+
+
+class CalendarExport(Resource):
+    """GET /SOGo/dav/<uid>/Calendar/<id>.ics: the whole calendar in one VCALENDAR."""
+
+    is_collection = False
+    methods = ("OPTIONS", "GET", "HEAD", "PROPFIND")
+
+    def __init__(self, collection: CalendarCollection):
+        self.collection = collection
+        self.owner = collection.owner
+        self.path = collection.path.rstrip("/") + ".ics"
+
+    def render(self, ctx):
+        from .export import export_calendar
+        objects = self.collection.children(ctx)
+        return export_calendar([o.content(ctx) for o in objects]).encode("utf-8"), 'text/calendar; charset="utf-8"'
+
+
+class CalendarHome(Home):
+    kind = "Calendar"
+    collection_class = CalendarCollection
+    dav_classes = CALENDAR_CLASSES
+    methods = ("OPTIONS", "PROPFIND", "PROPPATCH", "REPORT", "MKCALENDAR", "MKCOL")
+
+    def child_extra(self, ctx, name):
+        if name.endswith(".ics"):
+            folder = ctx.services.storage.folders.get(self.owner.uid, self.kind, name[:-4])
+            if folder is not None:
+                from ..dav.acl import folder_access
+                access = folder_access(ctx, folder)
+                if access.can_read_folder:
+                    return CalendarExport(CalendarCollection(self, folder, access))
+        return None
+
+
+def calendar_home(ctx, principal):
+    if not ctx.defaults.bool("SOGoCalendarDAVAccessEnabled"):
+        return None
+    return CalendarHome(ctx, principal)
+
+
+PRINCIPAL_CHILDREN["Calendar"] = calendar_home

@@ -1,0 +1,1 @@
+"""CardDAV: address-book objects, vCard parsing and contact quick rows."""

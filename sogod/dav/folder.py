@@ -1,0 +1,119 @@
+"""Folder-backed DAV resources shared by CalDAV and CardDAV.
+
+A *home* lists a user's folders of one kind; a *collection* is one folder
+(a row of sogo_folder_info); an *object* is one content row. ``Unmapped``
+stands for a name that does not exist yet (a PUT, MKCALENDAR or MKCOL target).
+"""
+
+from __future__ import annotations
+
+from .acl import Access, folder_access
+from .errors import DAVError
+from .resources import DAV_PREFIX, Resource
+from .xml import DAV, clark
+
+
+def etag_of(version: int) -> str:
+    return f'"gcs{version:08d}"'
+
+
+class Home(Resource):
+    kind = ""                       # "Calendar" | "Contacts"
+    collection_class: type = None   # set by subclasses
+    methods = ("OPTIONS", "PROPFIND", "PROPPATCH", "REPORT")
+    resource_types = (clark(DAV, "collection"),)
+
+    def __init__(self, ctx, principal):
+        self.principal = principal
+        self.owner = principal.user
+        self.path = f"/{self.owner.uid}/{self.kind}/"
+        self.is_owner = ctx.user is not None and ctx.user.uid == self.owner.uid
+
+    def folders(self, ctx):
+        manager = ctx.services.storage.folders
+        if self.is_owner:
+            manager.ensure_personal(self.owner.uid, self.kind)
+        return manager.list(self.owner.uid, self.kind)
+
+    def children(self, ctx):
+        result = []
+        for folder in self.folders(ctx):
+            access = folder_access(ctx, folder)
+            if access.can_read_folder:
+                result.append(self.collection_class(self, folder, access))
+        return result
+
+    def child(self, ctx, name: str):
+        manager = ctx.services.storage.folders
+        if self.is_owner and name == "personal":
+            manager.ensure_personal(self.owner.uid, self.kind)
+        folder = manager.get(self.owner.uid, self.kind, name)
+        if folder is None:
+            return self.child_extra(ctx, name) or Unmapped(self, name)
+        access = folder_access(ctx, folder)
+        if not access.can_read_folder:
+            raise DAVError(404, "not found")     # as SOGo: no hint that it exists
+        return self.collection_class(self, folder, access)
+
+    def child_extra(self, ctx, name: str):
+        """Names that are not folders (e.g. ``personal.ics`` exports)."""
+        return None
+
+
+class Collection(Resource):
+    object_class: type = None
+    methods = ("OPTIONS", "PROPFIND", "PROPPATCH", "REPORT", "DELETE", "POST")
+
+    def __init__(self, home: Home, folder, access: Access):
+        self.home = home
+        self.folder = folder
+        self.access = access
+        self.owner = home.owner
+        self.path = f"{home.path}{folder.folder_id}/"
+
+    def children(self, ctx):
+        return [self.object_class(self, row) for row in self.folder.list_objects()]
+
+    def child(self, ctx, name: str):
+        row = self.folder.get_object(name)
+        return self.object_class(self, row) if row is not None else Unmapped(self, name)
+
+
+class FolderObject(Resource):
+    is_collection = False
+    methods = ("OPTIONS", "PROPFIND", "GET", "HEAD", "PUT", "DELETE")
+    content_type = "application/octet-stream"
+
+    def __init__(self, collection: Collection, row):
+        self.collection = collection
+        self.row = row
+        self.name = row.c_name
+        self.owner = collection.owner
+        self.path = f"{collection.path}{row.c_name}"
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.row.c_version)
+
+    def content(self, ctx) -> str:
+        """What this user may see of the object (a filtered copy for restricted readers)."""
+        return self.row.c_content
+
+
+class Unmapped(Resource):
+    """A name under a home or collection that does not exist (yet)."""
+
+    is_collection = False
+    unmapped = True
+    methods = ("OPTIONS", "PUT", "MKCALENDAR", "MKCOL")
+    resource_types = ()
+
+    def __init__(self, parent: Resource, name: str):
+        self.parent = parent
+        self.name = name
+        self.owner = getattr(parent, "owner", None)
+        self.path = f"{parent.path}{name}"
+
+    @property
+    def href(self) -> str:
+        return DAV_PREFIX + self.path

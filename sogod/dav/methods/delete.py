@@ -1,0 +1,30 @@
+"""DELETE of an object (soft delete, as SOGo) or of a whole collection."""
+
+from __future__ import annotations
+
+from werkzeug.wrappers import Response
+
+from ..errors import DAVError
+from ..folder import Collection, FolderObject
+from . import method
+from .conditions import check_preconditions
+
+
+@method("DELETE")
+def delete(ctx, resource):
+    if isinstance(resource, FolderObject):
+        collection = resource.collection
+        if not collection.access.can_delete:
+            raise DAVError(403, "no permission to delete objects here")
+        check_preconditions(ctx, resource.etag, for_write=True)
+        collection.folder.delete_object(resource.name)
+        collection.after_delete(ctx, resource.name)
+        return Response(status=204)
+    if isinstance(resource, Collection):
+        if not resource.access.can_administer:
+            raise DAVError(403, "only the owner deletes a collection")
+        if resource.folder.folder_id == "personal":
+            raise DAVError(403, "the personal folder cannot be deleted")
+        ctx.services.storage.folders.delete(resource.folder)
+        return Response(status=204)
+    raise DAVError(405, "DELETE is not allowed here")
