@@ -13,8 +13,10 @@ from .errors import DAVError
 from .methods import METHODS
 from .resources import resolve
 from .xml import DAV, clark, element, serialize
-from . import folder_properties, sync  # noqa: F401,E402  (register properties and reports)
-from ..caldav import properties as _caldav_properties, reports as _caldav_reports  # noqa: F401,E402
+# Extensions register their resources, properties, reports and POST handlers on import.
+from . import folder_properties, sync  # noqa: F401,E402
+from ..caldav import properties as _caldav_properties  # noqa: F401,E402
+from ..caldav import reports as _caldav_reports  # noqa: F401,E402
 
 log = get_logger("dav")
 

@@ -14,4 +14,4 @@ def method(name: str):
     return decorate
 
 
-from . import delete, get, mkcol, options, propfind, proppatch, put, report  # noqa: E402,F401  (register themselves)
+from . import delete, get, mkcol, options, post, propfind, proppatch, put, report  # noqa: E402,F401  (register themselves)
