@@ -15,10 +15,15 @@ CALENDAR_CLASSES = ("1", "access-control", "calendar-access", "calendar-schedule
                     "calendar-query-extended", "extended-mkcol", "calendarserver-principal-property-search")
 
 
-def user_timezone(ctx) -> str:
-    profile_defaults, _ = ctx.services.storage.profiles.get(ctx.user.uid)
-    tz = profile_defaults.get("SOGoTimeZone") or ctx.defaults.get("SOGoTimeZone") or "UTC"
-    return str(tz)
+def user_defaults(ctx, user=None):
+    """The defaults chain for ``user`` (default: the caller): profile > domain > system."""
+    user = user or ctx.user
+    profile_defaults, _ = ctx.services.storage.profiles.get(user.uid)
+    return ctx.defaults.user(user.uid, profile_defaults, user.domain)
+
+
+def user_timezone(ctx, user=None) -> str:
+    return str(user_defaults(ctx, user).get("SOGoTimeZone") or "UTC")
 
 
 class CalendarObject(FolderObject):
@@ -81,7 +86,12 @@ class CalendarCollection(Collection):
         except (UnicodeDecodeError, InvalidCalendar) as exc:
             raise DAVError(400, f"invalid iCalendar: {exc}",
                            precondition=clark(CALDAV, "valid-calendar-data")) from None
-        quick = appointment_quick_row(calendar, owner_emails=self.owner.emails, default_tz=user_timezone(ctx))
+        # Floating times and missing CLASS follow the calendar owner's preferences, as in SOGo.
+        prefs = user_defaults(ctx, self.owner)
+        quick = appointment_quick_row(
+            calendar, owner_emails=self.owner.emails, default_tz=str(prefs.get("SOGoTimeZone") or "UTC"),
+            events_classification=str(prefs.get("SOGoCalendarEventsDefaultClassification") or "PUBLIC"),
+            tasks_classification=str(prefs.get("SOGoCalendarTasksDefaultClassification") or "PUBLIC"))
         return text, quick, uid_of(calendar)
 
     def check_uid_unique(self, uid: str, name: str) -> None:
