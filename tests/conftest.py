@@ -8,3 +8,4 @@ from tests.services import (  # noqa: F401  (fixtures registered by import)
     any_database, mariadb_server, memcached_server, postgresql_server, sqlite_url,
 )
 from tests.real_sogo import real_sogo, real_sogo_combined  # noqa: F401,E402  (real SOGo 5.8)
+from tests.smtp_sink import smtp_sink  # noqa: F401,E402  (SMTP sink, aiosmtpd)

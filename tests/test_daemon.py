@@ -96,7 +96,9 @@ def test_sighup_rereads_config_and_keeps_serving(config):
         config.write_text(config.read_text().replace("WOWorkersCount = 2;", "WOWorkersCount = 3;"))
         daemon.signal(signal.SIGHUP)
         new = daemon.wait_workers(3, exclude=old)
-        time.sleep(0.5)
+        deadline = time.monotonic() + 30        # old workers finish their request, then leave
+        while set(daemon.workers()) != set(new) and time.monotonic() < deadline:
+            time.sleep(0.1)
         stop.set()
         thread.join()
         assert failures == []

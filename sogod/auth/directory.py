@@ -12,6 +12,7 @@ from .user import User
 log = get_logger("auth")
 
 USER_PREFIX = "sogod:user:"
+EMAIL_PREFIX = "sogod:email:"
 
 
 class UserDirectory:
@@ -73,6 +74,46 @@ class UserDirectory:
                 continue
             if user is not None:
                 self.cache.set(USER_PREFIX + uid.lower(), json.dumps(user.to_json()))
+                return user
+        return None
+
+    def search(self, text: str, limit: int = 50) -> list[User]:
+        """Users of every source matching ``text`` (see UserSource.search), at most ``limit``, by uid."""
+        found: dict[str, User] = {}
+        for source in self.sources:
+            try:
+                users = source.search(text, limit)
+            except SourceError as exc:
+                log.error("%s", exc)
+                continue
+            for user in users:
+                found.setdefault(user.uid, user)
+        return [found[uid] for uid in sorted(found)][:limit]
+
+    def lookup_email(self, address: str) -> User | None:
+        """The user one of whose addresses is ``address`` (``mailto:`` optional, any case)."""
+        address = (address or "").strip()
+        if address[:7].lower() == "mailto:":
+            address = address[7:]
+        address = address.strip().lower()
+        if "@" not in address or len(address) > 320 or any(c.isspace() for c in address):
+            return None
+        uid = self.cache.get(EMAIL_PREFIX + address)
+        if uid:
+            user = self.lookup(uid.decode() if isinstance(uid, bytes) else str(uid))
+            if user is not None and address in {e.lower() for e in user.emails}:
+                return user
+        for source in self.sources:
+            finder = getattr(source, "lookup_email", None)
+            if finder is None:
+                continue
+            try:
+                user = finder(address)
+            except SourceError as exc:
+                log.error("%s", exc)
+                continue
+            if user is not None:
+                self.cache.set(EMAIL_PREFIX + address, user.uid)
                 return user
         return None
 

@@ -31,8 +31,28 @@ class UserSource:
         """The user who logs in with ``login`` (any of the login fields)."""
         raise NotImplementedError
 
+    def search(self, text: str, limit: int = 50) -> list[User]:
+        """Users whose uid, name or e-mail contains ``text`` (case-insensitive); all when empty."""
+        return []
+
     def change_password(self, uid: str, new_password: str) -> None:
         raise SourceError(f"source {self.id!r} cannot change passwords")
+
+    # -- address-book side (isAddressBook = YES) ---------------------------
+    # Entries are plain dicts of the source's attributes (lower-cased names,
+    # no password), plus ``c_name``: the entry's id in the address book.
+    list_requires_dot: bool = True
+    mapping: dict = {}
+    contact_info_attribute: str | None = None
+    query_limit: int | None = None
+
+    def search_entries(self, text: str | None, limit: int | None = None) -> list[dict]:
+        """Entries whose searched fields contain ``text`` (case-insensitive); every entry when None."""
+        raise SourceError(f"source {self.id!r} cannot be searched")
+
+    def entry(self, name: str) -> dict | None:
+        """The entry whose ``c_name`` is ``name``."""
+        raise SourceError(f"source {self.id!r} cannot be searched")
 
 
 SOURCE_TYPES: dict[str, Callable[..., UserSource]] = {}

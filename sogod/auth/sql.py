@@ -55,6 +55,16 @@ class SQLSource(UserSource):
         self.domain_based_uid = bool(defaults and defaults.bool("SOGoEnableDomainBasedUID"))
         if not passwords.is_supported(self.algorithm):
             raise SourceError(f"SQL source {self.id!r}: unknown userPasswordAlgorithm {self.algorithm!r}")
+        self.list_requires_dot = _yes(entry.get("listRequiresDot", "YES"))
+        mapping = entry.get("mapping") or {}
+        self.mapping = {str(k).lower(): _as_list(v, []) for k, v in mapping.items()} \
+            if isinstance(mapping, dict) else {}
+        self.contact_info_attribute = entry.get("SOGoLDAPContactInfoAttribute") or \
+            (defaults.get("SOGoLDAPContactInfoAttribute") if defaults else None)
+        limit = entry.get("SOGoLDAPQueryLimit")
+        if limit in (None, "") and defaults:
+            limit = defaults.get("SOGoLDAPQueryLimit")
+        self.query_limit = int(limit) if str(limit or "").strip().isdigit() and int(limit) > 0 else None
         self._table = None
 
     # -- the table -------------------------------------------------------
@@ -128,9 +138,21 @@ class SQLSource(UserSource):
         rows = self._rows(condition)
         return self._user(rows[0]) if len(rows) == 1 else None
 
+    def lookup_email(self, address: str) -> User | None:
+        """The user whose ``mail`` (or a MailFieldNames column) is ``address``."""
+        columns = [c for c in map(self._column, ["mail", *self.mail_fields]) if c is not None]
+        if not columns:
+            return None
+        rows = self._rows(or_(*[func.lower(col) == address.lower() for col in columns]))
+        return self._user(rows[0]) if len(rows) == 1 else None
+
     def lookup_login(self, login: str) -> User | None:
         rows = self._rows(self._login_condition(login))
         return self._user(rows[0]) if len(rows) == 1 else None
+
+    def search(self, text: str, limit: int = 50) -> list[User]:
+        # The address-book search (same columns, same matching), as users.
+        return [self._user(entry) for entry in self.search_entries(text, max(1, limit))]
 
     def change_password(self, uid: str, new_password: str) -> None:
         stored = passwords.hash_password(new_password, self.algorithm, prepend_scheme=self.prepend_scheme)
@@ -143,6 +165,36 @@ class SQLSource(UserSource):
             raise SourceError(f"SQL source {self.id!r}: password change failed: {type(exc).__name__}") from None
         if result.rowcount != 1:
             raise SourceError(f"SQL source {self.id!r}: no user {uid!r}")
+
+    # -- the address-book side -------------------------------------------
+    def _search_columns(self):
+        names = ["c_uid", "c_cn", "mail", *self.mail_fields]
+        return [c for c in dict.fromkeys(map(self._column, names)) if c is not None]
+
+    def search_entries(self, text: str | None, limit: int | None = None) -> list[dict]:
+        query = select(self.table)
+        if text is not None and text.strip() not in ("", "."):
+            needle = "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(or_(*[func.lower(col).like(needle, escape="\\")
+                                      for col in self._search_columns()]))
+        query = query.order_by(self._column("c_uid"))
+        if limit:
+            query = query.limit(limit)
+        try:
+            with get_engine(self.url).connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            raise SourceError(f"SQL source {self.id!r}: search failed: {type(exc).__name__}") from None
+        return [self._entry(row) for row in rows]
+
+    def entry(self, name: str) -> dict | None:
+        rows = self._rows(self._column("c_uid") == name)
+        return self._entry(rows[0]) if len(rows) == 1 else None
+
+    def _entry(self, row) -> dict:
+        entry = {k.lower(): v for k, v in row.items() if k.lower() != "c_password" and v not in (None, "")}
+        entry["c_name"] = str(row.get(self._key(row, "c_uid")))
+        return entry
 
     # -- rows to users ---------------------------------------------------
     @staticmethod

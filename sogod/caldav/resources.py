@@ -101,11 +101,13 @@ class CalendarCollection(Collection):
             raise DAVError(409, f"UID {uid} is already used by {clash[0].c_name}",
                            precondition=clark(CALDAV, "no-uid-conflict"))
 
-    def after_write(self, ctx, name, content):
-        pass
+    def after_write(self, ctx, name, content, previous=None):
+        from .scheduling import on_write
+        on_write(ctx, self, name, content, previous)
 
     def after_delete(self, ctx, name):
-        pass
+        from .scheduling import on_delete
+        on_delete(ctx, self, name)
 
 
 class CalendarExport(Resource):

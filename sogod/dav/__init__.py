@@ -1,57 +1,10 @@
-"""The WebDAV engine behind /SOGo/dav: authentication, resolution, dispatch."""
+"""The WebDAV engine behind /SOGo/dav.
 
-from __future__ import annotations
-
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Response
-
-from ..auth.sources import SourceError
-from ..http import errors as http_errors
-from ..http.basic import parse_basic
-from ..server.logs import get_logger
-from .errors import DAVError
-from .methods import METHODS
-from .resources import resolve
-from .xml import DAV, clark, element, serialize
-# Extensions register their resources, properties, reports and POST handlers on import.
-from . import folder_properties, sync  # noqa: F401,E402
-from ..caldav import properties as _caldav_properties  # noqa: F401,E402
-from ..caldav import reports as _caldav_reports  # noqa: F401,E402
-
-log = get_logger("dav")
+Kept light so that extensions (sogod.caldav, sogod.carddav) can import the
+engine's modules without a cycle; ``handler`` wires everything together.
+"""
 
 
-def handle_dav(ctx) -> Response:
-    credentials = parse_basic(ctx.request.headers.get("Authorization"))
-    if credentials is None:
-        return http_errors.unauthorized()
-    try:
-        user = ctx.services.directory.authenticate(credentials.login, credentials.password)
-    except SourceError:
-        return http_errors.plain(503, "User directory unavailable", Retry_After="30")
-    if user is None:
-        log.info("Login from '%s' for user '%s' might not have worked", ctx.remote_host,
-                 credentials.login.replace("'", ""))
-        return http_errors.unauthorized()
-    ctx.user, ctx.credentials = user, credentials
-    try:
-        resource = resolve(ctx, ctx.request.path)
-        handler = METHODS.get(ctx.request.method)
-        if getattr(resource, "unmapped", False) and ctx.request.method not in resource.methods:
-            return http_errors.plain(404, "Not Found")
-        if handler is None or ctx.request.method not in resource.methods:
-            response = http_errors.plain(405, "Method Not Allowed")
-            response.headers["Allow"] = ", ".join(resource.methods)
-            return response
-        return handler(ctx, resource)
-    except DAVError as exc:
-        return error_response(exc)
-    except RequestEntityTooLarge:
-        return http_errors.plain(413, "Request body too large")
-
-
-def error_response(exc: DAVError) -> Response:
-    if exc.precondition:
-        body = serialize(element(clark(DAV, "error"), children=[element(exc.precondition)]))
-        return Response(body, status=exc.status, content_type='text/xml; charset="utf-8"')
-    return http_errors.plain(exc.status, exc.message)
+def handle_dav(ctx):
+    from .handler import handle_dav as handle
+    return handle(ctx)

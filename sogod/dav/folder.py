@@ -7,10 +7,17 @@ stands for a name that does not exist yet (a PUT, MKCALENDAR or MKCOL target).
 
 from __future__ import annotations
 
-from .acl import Access, folder_access
+import copy
+
+from .acl import Access, folder_access, has_object_acl, object_access
 from .errors import DAVError
 from .resources import DAV_PREFIX, Resource
 from .xml import DAV, clark
+
+
+# Extra collections a home shows besides its owner's folders (subscriptions.py):
+# objects with ``children(ctx, home) -> list`` and ``child(ctx, home, name) -> Collection | None``.
+HOME_EXTRAS: list = []
 
 
 def etag_of(version: int) -> str:
@@ -26,7 +33,7 @@ class Home(Resource):
     def __init__(self, ctx, principal):
         self.principal = principal
         self.owner = principal.user
-        self.path = f"/{self.owner.uid}/{self.kind}/"
+        self.path = f"{principal.path}{self.kind}/"
         self.is_owner = ctx.user is not None and ctx.user.uid == self.owner.uid
 
     def folders(self, ctx):
@@ -41,6 +48,8 @@ class Home(Resource):
             access = folder_access(ctx, folder)
             if access.can_read_folder:
                 result.append(self.collection_class(self, folder, access))
+        for extra in HOME_EXTRAS:
+            result += extra.children(ctx, self)
         return result
 
     def child(self, ctx, name: str):
@@ -49,6 +58,10 @@ class Home(Resource):
             manager.ensure_personal(self.owner.uid, self.kind)
         folder = manager.get(self.owner.uid, self.kind, name)
         if folder is None:
+            for extra in HOME_EXTRAS:
+                found = extra.child(ctx, self, name)
+                if found is not None:
+                    return found
             return self.child_extra(ctx, name) or Unmapped(self, name)
         access = folder_access(ctx, folder)
         if not access.can_read_folder:
@@ -76,12 +89,19 @@ class Collection(Resource):
 
     def child(self, ctx, name: str):
         row = self.folder.get_object(name)
-        return self.object_class(self, row) if row is not None else Unmapped(self, name)
+        if row is None:
+            return Unmapped(self, name)
+        collection = self
+        if not self.access.owner and has_object_acl(ctx, self.folder, name):
+            # The object's own ACL rows override the folder's for it.
+            collection = copy.copy(self)
+            collection.access = object_access(ctx, self.folder, name)
+        return self.object_class(collection, row)
 
 
 class FolderObject(Resource):
     is_collection = False
-    methods = ("OPTIONS", "PROPFIND", "GET", "HEAD", "PUT", "DELETE")
+    methods = ("OPTIONS", "PROPFIND", "GET", "HEAD", "PUT", "DELETE", "POST")   # POST: acl-query
     content_type = "application/octet-stream"
 
     def __init__(self, collection: Collection, row):

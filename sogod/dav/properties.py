@@ -164,23 +164,7 @@ class CalendarUserType(Property):
         return self.make(kinds.get(resource.user.kind, "INDIVIDUAL"))
 
 
-@register
-class CurrentUserPrivilegeSet(Property):
-    name = clark(DAV, "current-user-privilege-set")
-    in_allprop = False
-
-    def get(self, ctx, resource):
-        privileges = ["read", "read-current-user-privilege-set"]
-        access = getattr(resource, "access", None) or getattr(getattr(resource, "collection", None), "access", None)
-        if access is not None:
-            privileges = access.privileges()
-        elif getattr(resource, "is_owner", False):
-            privileges = ["read", "read-current-user-privilege-set", "write", "write-properties",
-                          "write-content", "bind", "unbind"]
-        elif isinstance(resource, Principal) and ctx.user and resource.user.uid == ctx.user.uid:
-            privileges.append("all")
-        return self.make(children=[element(clark(DAV, "privilege"), children=[element(clark(DAV, p))])
-                                   for p in privileges])
+# current-user-privilege-set lives in acl_properties.py, with the role model.
 
 
 @register

@@ -50,6 +50,11 @@ class Principal(Resource):
         resolver = PRINCIPAL_CHILDREN.get(name)
         return resolver(ctx, self) if resolver else None
 
+    def children(self, ctx) -> list[Resource]:
+        # Calendar/, Contacts/, freebusy.ifb … as SOGo lists them (those that are enabled).
+        found = (resolver(ctx, self) for resolver in PRINCIPAL_CHILDREN.values())
+        return [child for child in found if child is not None]
+
 
 # name -> resolver(ctx, principal) for /SOGo/dav/<uid>/<name>/…; filled by CalDAV, CardDAV…
 PRINCIPAL_CHILDREN: dict[str, Callable] = {}
@@ -73,8 +78,12 @@ def resolve(ctx, path: str) -> Resource:
     user = ctx.services.directory.lookup(segments[0])
     if user is None:
         raise DAVError(404, "no such user")
-    resource: Resource = Principal(user)
-    for name in segments[1:]:
+    return walk(ctx, Principal(user), segments[1:])
+
+
+def walk(ctx, resource: Resource, names: list[str]) -> Resource:
+    """The resource reached from ``resource`` through ``names``; 404 at the first missing one."""
+    for name in names:
         child = getattr(resource, "child", None)
         resource = child(ctx, name) if child else None
         if resource is None:

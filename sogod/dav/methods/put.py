@@ -35,7 +35,7 @@ def put(ctx, resource):
             name, content, quick_row, base_version=existing.row.c_version if existing else None)
     except VersionMismatch:
         raise DAVError(412, "the object changed meanwhile") from None
-    collection.after_write(ctx, name, content)
+    collection.after_write(ctx, name, content, previous=existing.row.c_content if existing else None)
     response = Response(status=201 if created else 204)
     response.headers["ETag"] = etag_of(version)
     if created:

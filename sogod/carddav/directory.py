@@ -1,0 +1,245 @@
+"""Directory address books: user sources with ``isAddressBook = YES``, read-only.
+
+Each such source appears in every user's Contacts home under its ``id``, with
+its ``displayName``. Its entries become vCards (guide §5.6): attribute names
+are SOGo's LDAP names (``givenname``, ``sn``, ``mail``, ``telephonenumber``…);
+SQL columns count under their own name and without their ``c_`` prefix, and a
+source's ``mapping`` ({sogo name: [source attributes…]}) overrides both.
+
+``listRequiresDot`` (default YES) hides the entries from a Depth 1 PROPFIND
+and from an addressbook-query without a text-match: only searches return
+entries, each needle at least ``SOGoSearchMinimumWordLength`` characters
+(or a single "."), at most ``SOGoLDAPQueryLimit`` of them. ETags are
+``hash<number>`` as SOGo gives its LDAP contacts.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from email.utils import formatdate
+
+from ..auth.sources import SourceError
+from ..dav.errors import DAVError
+from ..dav.resources import Resource
+from ..dav.xml import CARDDAV, DAV, clark
+from .resources import ADDRESSBOOK_CLASSES, GROUPDAV
+
+CONTENT_TYPE = "text/x-vcard; charset=utf-8"
+
+
+# --------------------------------------------------------------------------- entries to vCards
+
+def normalized(entry: dict, mapping: dict | None = None) -> dict:
+    """Lower-cased attribute names; ``c_x`` also as ``x``; then the source's mapping."""
+    attrs = {str(k).lower(): v for k, v in entry.items() if v not in (None, "", b"")}
+    for key in list(attrs):
+        if key.startswith("c_") and key[2:] and key[2:] not in attrs:
+            attrs[key[2:]] = attrs[key]
+    for name, sources in (mapping or {}).items():
+        for source in sources:
+            value = attrs.get(str(source).lower())
+            if value not in (None, "", b""):
+                attrs[name.lower()] = value
+                break
+    return attrs
+
+
+def _escape(value) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray, memoryview)) \
+        else str(value)
+    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "")
+            .replace(",", "\\,").replace(";", "\\;"))
+
+
+def _fold(line: str) -> str:
+    out, width = [], 75
+    while len(line.encode("utf-8")) > width:
+        cut = width
+        while len(line[:cut].encode("utf-8")) > width:
+            cut -= 1
+        out.append(line[:cut])
+        line = " " + line[cut:]
+        width = 75
+    out.append(line)
+    return "\r\n".join(out)
+
+
+def _values(attrs: dict, name: str) -> list:
+    value = attrs.get(name)
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def entry_vcard(entry: dict, mapping: dict | None = None, contact_info: str | None = None) -> str:
+    """A vCard 3.0 of one directory entry (pure)."""
+    a = normalized(entry, mapping)
+    one = lambda name: _escape(_values(a, name)[0]) if _values(a, name) else ""  # noqa: E731
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{_escape(a.get('c_name') or a.get('uid') or '')}"]
+    given, sn = one("givenname"), one("sn")
+    fn = one("displayname") or one("cn") or " ".join(p for p in (given, sn) if p)
+    lines.append(f"FN:{fn}")
+    lines.append(f"N:{sn};{given};;;")
+    if one("mozillanickname"):
+        lines.append(f"NICKNAME:{one('mozillanickname')}")
+    emails = [e for e in str(a.get("mail", "")).split() if e]
+    for index, email in enumerate(emails):
+        lines.append(f"EMAIL;TYPE=work{',pref' if index == 0 else ''}:{_escape(email)}")
+    if one("mozillasecondemail"):
+        lines.append(f"EMAIL;TYPE=home:{one('mozillasecondemail')}")
+    if one("nsaimid"):
+        lines.append(f"X-AIM:{one('nsaimid')}")
+    for attr, kind in (("telephonenumber", "work"), ("homephone", "home"), ("mobile", "cell"),
+                       ("facsimiletelephonenumber", "fax"), ("pager", "pager")):
+        for value in _values(a, attr):
+            lines.append(f"TEL;TYPE={kind}:{_escape(value)}")
+    home = [" ".join(p for p in (one("mozillahomestreet"), one("mozillahomestreet2")) if p),
+            one("mozillahomelocalityname"), one("mozillahomestate"), one("mozillahomepostalcode"),
+            one("mozillahomecountryname")]
+    if any(home):
+        lines.append("ADR;TYPE=home:;;" + ";".join(home))
+    work = [" ".join(p for p in (one("street"), one("mozillaworkstreet2")) if p),
+            one("l"), one("st"), one("postalcode"), one("c")]
+    if any(work):
+        lines.append("ADR;TYPE=work:;;" + ";".join(work))
+    if one("mozillahomeurl"):
+        lines.append(f"URL;TYPE=home:{one('mozillahomeurl')}")
+    if one("mozillaworkurl"):
+        lines.append(f"URL;TYPE=work:{one('mozillaworkurl')}")
+    if one("title"):
+        lines.append(f"TITLE:{one('title')}")
+    if one("o") or one("ou"):
+        lines.append(f"ORG:{one('o')};{one('ou')}" if one("ou") else f"ORG:{one('o')}")
+    year, month, day = one("birthyear"), one("birthmonth"), one("birthday")
+    if year and month and day and year.isdigit() and month.isdigit() and day.isdigit():
+        lines.append(f"BDAY:{int(year):04d}-{int(month):02d}-{int(day):02d}")
+    notes = [one("description")]
+    if contact_info and one(contact_info.lower()):
+        notes.append(one(contact_info.lower()))
+    if any(notes):
+        lines.append("NOTE:" + "\\n".join(n for n in notes if n))
+    photo = _values(a, "photo") or _values(a, "jpegphoto")
+    if photo:
+        data = photo[0]
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            data = base64.b64encode(bytes(data)).decode("ascii")
+        lines.append(f"PHOTO;ENCODING=b;TYPE=JPEG:{data}")
+    lines.append("END:VCARD")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def entry_etag(content: str) -> str:
+    """SOGo answers ``hash<unsigned hash of the content>`` (no quotes) for LDAP contacts."""
+    return f"hash{zlib.crc32(content.encode('utf-8'))}"
+
+
+# --------------------------------------------------------------------------- resources
+
+def _min_length(ctx) -> int:
+    value = ctx.defaults.get("SOGoSearchMinimumWordLength")
+    return int(value) if str(value if value is not None else "").strip().isdigit() else 2
+
+
+def _limit(ctx, source) -> int | None:
+    if source.query_limit:
+        return source.query_limit
+    value = ctx.defaults.get("SOGoLDAPQueryLimit")
+    return int(value) if str(value or "").strip().isdigit() and int(value) > 0 else None
+
+
+class DirectoryBook(Resource):
+    """One address-book source, read-only."""
+
+    methods = ("OPTIONS", "PROPFIND", "REPORT")
+    dav_classes = ADDRESSBOOK_CLASSES
+    resource_types = (clark(DAV, "collection"), clark(GROUPDAV, "vcard-collection"),
+                      clark(CARDDAV, "addressbook"), clark(CARDDAV, "directory"))
+    directory = True
+
+    def __init__(self, home, source):
+        self.home = home
+        self.source = source
+        self.owner = home.owner
+        self.display_name = source.display_name
+        self.path = f"{home.path}{source.id}/"
+
+    def card(self, entry: dict) -> "DirectoryCard":
+        content = entry_vcard(entry, self.source.mapping, self.source.contact_info_attribute)
+        return DirectoryCard(self, str(entry["c_name"]), content)
+
+    def search(self, ctx, needles: list[str] | None) -> list["DirectoryCard"]:
+        """Cards for the union of the needles' searches; None lists all (unless listRequiresDot)."""
+        limit = _limit(ctx, self.source)
+        try:
+            if needles is None:
+                entries = [] if self.source.list_requires_dot else self.source.search_entries(None, limit)
+            else:
+                minimum = _min_length(ctx)
+                entries, seen = [], set()
+                for needle in needles:
+                    if needle.strip() != "." and len(needle.strip()) < minimum:
+                        continue
+                    for entry in self.source.search_entries(needle, limit):
+                        if entry["c_name"] not in seen:
+                            seen.add(entry["c_name"])
+                            entries.append(entry)
+        except SourceError:
+            raise DAVError(503, "the directory cannot be searched now") from None
+        if limit:
+            entries = entries[:limit]
+        return [self.card(e) for e in entries]
+
+    def children(self, ctx):
+        return self.search(ctx, None)
+
+    def child(self, ctx, name: str):
+        try:
+            entry = self.source.entry(name)
+        except SourceError:
+            raise DAVError(503, "the directory cannot be read now") from None
+        if entry is None:
+            raise DAVError(404, "not found")
+        return self.card(entry)
+
+
+class DirectoryCard(Resource):
+    is_collection = False
+    methods = ("OPTIONS", "PROPFIND", "GET", "HEAD")
+    dav_classes = ADDRESSBOOK_CLASSES
+    content_type = CONTENT_TYPE
+
+    def __init__(self, book: DirectoryBook, name: str, content: str):
+        self.book = book
+        self.collection = book
+        self.name = name
+        self.owner = book.owner
+        self.text = content
+        self.path = f"{book.path}{name}"
+
+    @property
+    def etag(self) -> str:
+        return entry_etag(self.text)
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(usegmt=True)
+
+    def content(self, ctx) -> str:
+        return self.text
+
+    def render(self, ctx):
+        return self.text.encode("utf-8"), self.content_type
+
+
+def _sources(ctx):
+    return [s for s in ctx.services.directory.sources if getattr(s, "is_address_book", False)]
+
+
+def directory_books(ctx, home) -> list[DirectoryBook]:
+    return [DirectoryBook(home, s) for s in _sources(ctx)]
+
+
+def directory_book(ctx, home, name: str) -> DirectoryBook | None:
+    source = next((s for s in _sources(ctx) if s.id == name), None)
+    return DirectoryBook(home, source) if source is not None else None

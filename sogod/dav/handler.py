@@ -1,0 +1,72 @@
+"""Answering a /SOGo/dav request: authentication, resolution, dispatch.
+
+Importing this module registers every extension (CalDAV, CardDAV, ACLs…)."""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from ..auth.sources import SourceError
+from ..http import errors as http_errors
+from ..http.basic import parse_basic
+from ..server.logs import get_logger
+from .errors import DAVError
+from .methods import METHODS
+from .resources import resolve
+from .xml import DAV, clark, element, serialize
+# Extensions register their resources, properties, reports and POST handlers on import.
+from . import folder_properties, sync  # noqa: F401,E402
+from . import acl_properties, acl_query, proxy, subscriptions  # noqa: F401,E402
+from .public import PUBLIC_PREFIX  # noqa: E402
+from . import principal_reports  # noqa: F401,E402
+from ..caldav import properties as _caldav_properties  # noqa: F401,E402
+from ..caldav import reports as _caldav_reports  # noqa: F401,E402
+from ..caldav import freebusy as _caldav_freebusy, outbox as _caldav_outbox  # noqa: F401,E402
+from ..carddav import properties as _carddav_properties, reports as _carddav_reports  # noqa: F401,E402
+
+log = get_logger("dav")
+
+
+def handle_dav(ctx) -> Response:
+    if ctx.request.path.startswith(PUBLIC_PREFIX):
+        from .public import handle_public
+        return handle_public(ctx)
+    credentials = parse_basic(ctx.request.headers.get("Authorization"))
+    if credentials is None:
+        return http_errors.unauthorized()
+    try:
+        user = ctx.services.directory.authenticate(credentials.login, credentials.password)
+    except SourceError:
+        return http_errors.plain(503, "User directory unavailable", Retry_After="30")
+    if user is None:
+        log.info("Login from '%s' for user '%s' might not have worked", ctx.remote_host,
+                 credentials.login.replace("'", ""))
+        return http_errors.unauthorized()
+    ctx.user, ctx.credentials = user, credentials
+    return serve(ctx, lambda: resolve(ctx, ctx.request.path))
+
+
+def serve(ctx, find) -> Response:
+    """Dispatch the request to the resource ``find()`` returns (for the caller in ``ctx.user``)."""
+    try:
+        resource = find()
+        handler = METHODS.get(ctx.request.method)
+        if getattr(resource, "unmapped", False) and ctx.request.method not in resource.methods:
+            return http_errors.plain(404, "Not Found")
+        if handler is None or ctx.request.method not in resource.methods:
+            response = http_errors.plain(405, "Method Not Allowed")
+            response.headers["Allow"] = ", ".join(resource.methods)
+            return response
+        return handler(ctx, resource)
+    except DAVError as exc:
+        return error_response(exc)
+    except RequestEntityTooLarge:
+        return http_errors.plain(413, "Request body too large")
+
+
+def error_response(exc: DAVError) -> Response:
+    if exc.precondition:
+        body = serialize(element(clark(DAV, "error"), children=[element(exc.precondition)]))
+        return Response(body, status=exc.status, content_type='text/xml; charset="utf-8"')
+    return http_errors.plain(exc.status, exc.message)

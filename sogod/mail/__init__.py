@@ -1,0 +1,1 @@
+"""Mail: sending over SMTP or sendmail (IMAP and Sieve to come)."""
