@@ -47,7 +47,6 @@ KNOWN = {
     "sync-token": ("fragile", "tokens are epoch seconds held one second back: a change is sent twice, never lost"),
     "sync-token.limit": ("fragile", "second-precision tokens cannot page inside one second (507, same token)"),
     "sync-token.limit.initial-sync": ("fragile", "as sync-token.limit"),
-    "calendar-order": ("broken", "stored as a position in SOGo's Calendar.FoldersOrder list, not a free number"),
     "calendar-color.name": ("unsupported", "only #RRGGBB[AA] colours are accepted"),
     "create-calendar.with-supported-component-types": ("unsupported", "SOGo calendars hold every component"),
     "search.text.comp-type-optional": ("unsupported", "RFC 4791: a prop-filter under VCALENDAR names no property"),

@@ -311,8 +311,9 @@ def _cycle_end(event, span: _Span, cal: Calendar, ctx: _Context) -> int:
         if other is event or other.name != "VEVENT" or other.get("RECURRENCE-ID") is None:
             continue
         other_span = _event_span(other, ctx)
-        if other_span.start_epoch > end:
-            end = other_span.start_epoch + other_span.duration
+        # SOGo extends only for overrides starting after the end; an override that
+        # starts before but ends after would then be missed by time-range queries.
+        end = max(end, other_span.start_epoch + other_span.duration)
     return _int4(end)
 
 

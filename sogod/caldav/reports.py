@@ -12,6 +12,7 @@ from ..dav.methods.propfind import properties_of
 from ..dav.methods.report import REPORTS
 from ..dav.multiget import Multiget
 from ..dav.xml import CALDAV, DAV, MultiStatus, clark, element
+from .ical import INT_MAX, INT_MIN
 from .resources import CalendarCollection, user_timezone
 
 VALID_FILTER = clark(CALDAV, "valid-filter")
@@ -62,7 +63,7 @@ class CalendarQuery:
         names = _candidates(collection, quick_prefilter(query))
         status = MultiStatus()
         for row in collection.folder.list_objects(names):
-            obj = collection.object_class(collection, row)
+            obj = collection.object_for(ctx, row)
             try:
                 content = obj.content(ctx)
                 calendar = Calendar.from_ical(content)
@@ -95,10 +96,18 @@ def _candidates(collection, prefilter) -> list[str] | None:
     if prefilter.get("component"):
         clauses.append(q.c_component == prefilter["component"])
     start, end = prefilter.get("start"), prefilter.get("end")
+    # Quick dates are clamped to INT (an infinite series ends at INT_MAX): clamp the range too.
+    if start is not None:
+        start = min(start, INT_MAX - 1)
+    if end is not None:
+        end = max(end, INT_MIN + 1)
     if end is not None:
         clauses.append((q.c_startdate.is_(None)) | (q.c_startdate < end) | (q.c_iscycle == 1))
     if start is not None:
-        clauses.append((q.c_enddate.is_(None)) | (q.c_enddate > start) | (q.c_iscycle == 1)
+        # A series is a candidate until the end of its last instance (c_cycleenddate,
+        # INT_MAX when infinite, NULL for lone overrides): finished ones are skipped.
+        series = (q.c_iscycle == 1) & (q.c_cycleenddate.is_(None) | (q.c_cycleenddate >= start))
+        clauses.append((q.c_enddate.is_(None)) | (q.c_enddate > start) | series
                        | (q.c_component == "vtodo"))
     return [r.c_name for r in collection.folder.quick_rows(*clauses)]
 

@@ -8,9 +8,10 @@ from ..dav.folder import Collection, FolderObject, Home
 from ..dav.resources import PRINCIPAL_CHILDREN, Resource
 from ..dav.xml import CALDAV, DAV, clark, element, serialize
 from .ical import InvalidCalendar, parse_calendar, uid_of
-from .quick import appointment_quick_row
+from .quick import alarm_rows, appointment_quick_row
 
 GROUPDAV = "http://groupdav.org/"
+WRITES = ("PUT", "DELETE")
 CALENDAR_CLASSES = ("1", "access-control", "calendar-access", "calendar-schedule", "calendar-auto-schedule",
                     "calendar-query-extended", "extended-mkcol", "calendarserver-principal-property-search")
 
@@ -58,7 +59,7 @@ class CalendarCollection(Collection):
     def resource_types(self):
         types = [clark(DAV, "collection"), clark(CALDAV, "calendar"),
                  clark(GROUPDAV, "vevent-collection"), clark(GROUPDAV, "vtodo-collection")]
-        if self.folder.folder_id == "personal":
+        if self.folder.folder_id == "personal" and self.subscription is None:
             types.append(clark(CALDAV, "schedule-outbox"))
         return tuple(types)
 
@@ -66,14 +67,18 @@ class CalendarCollection(Collection):
         objects = super().children(ctx)
         if self.access.owner:
             return objects
-        return [o for o in objects if self.access.read_level(o.classification())]
+        return [o for o in objects if o.collection.access.read_level(o.classification())]
 
     def child(self, ctx, name):
-        obj = super().child(ctx, name)
-        if isinstance(obj, CalendarObject) and not self.access.owner \
-                and not self.access.read_level(obj.classification()):
-            raise DAVError(404, "not found")
-        return obj
+        obj = super().child(ctx, name)       # with the object's own ACL when it has one
+        if not isinstance(obj, CalendarObject) or self.access.owner:
+            return obj
+        klass = obj.classification()
+        if obj.collection.access.read_level(klass):
+            return obj
+        if ctx.request.method in WRITES and self.access.read_level(klass):
+            return obj      # visible through the folder: the write check answers 403
+        raise DAVError(404, "not found")
 
     def prepare(self, ctx, body: bytes, name: str):
         """Validate a PUT body; return (content, quick row, UID) or raise a 4xx."""
@@ -93,6 +98,20 @@ class CalendarCollection(Collection):
             events_classification=str(prefs.get("SOGoCalendarEventsDefaultClassification") or "PUBLIC"),
             tasks_classification=str(prefs.get("SOGoCalendarTasksDefaultClassification") or "PUBLIC"))
         return text, quick, uid_of(calendar)
+
+    def write_hook(self, ctx, name, content):
+        """With SOGoEnableEMailAlarms: replace the object's rows in sogo_alarms_folder."""
+        alarms = ctx.services.storage.alarms
+        if alarms is None:
+            return None
+        prefs = user_defaults(ctx, self.owner)
+        rows = alarm_rows(parse_calendar(content), owner_emails=self.owner.emails,
+                          default_tz=str(prefs.get("SOGoTimeZone") or "UTC"))
+        return alarms.replacing(rows)
+
+    def delete_hook(self, ctx, name):
+        alarms = ctx.services.storage.alarms
+        return alarms.removing() if alarms is not None else None
 
     def check_uid_unique(self, uid: str, name: str) -> None:
         q = self.folder.quick_table

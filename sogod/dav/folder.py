@@ -76,6 +76,8 @@ class Home(Resource):
 class Collection(Resource):
     object_class: type = None
     methods = ("OPTIONS", "PROPFIND", "PROPPATCH", "REPORT", "DELETE", "POST")
+    #: ``owner:Kind/id`` when shown in a subscriber's home (subscriptions.py)
+    subscription: str | None = None
 
     def __init__(self, home: Home, folder, access: Access):
         self.home = home
@@ -85,18 +87,31 @@ class Collection(Resource):
         self.path = f"{home.path}{folder.folder_id}/"
 
     def children(self, ctx):
-        return [self.object_class(self, row) for row in self.folder.list_objects()]
+        return [self.object_for(ctx, row) for row in self.folder.list_objects()]
 
     def child(self, ctx, name: str):
         row = self.folder.get_object(name)
         if row is None:
             return Unmapped(self, name)
+        return self.object_for(ctx, row)
+
+    def object_for(self, ctx, row):
+        """The object of content row ``row``, carrying the access of its own ACL
+        rows when it has some (they override the folder's for it), for reads and
+        writes alike: GET, PROPFIND, multiget, query and sync all come here."""
         collection = self
-        if not self.access.owner and has_object_acl(ctx, self.folder, name):
-            # The object's own ACL rows override the folder's for it.
+        if not self.access.owner and has_object_acl(ctx, self.folder, row.c_name):
             collection = copy.copy(self)
-            collection.access = object_access(ctx, self.folder, name)
+            collection.access = object_access(ctx, self.folder, row.c_name)
         return self.object_class(collection, row)
+
+    def write_hook(self, ctx, name: str, content: str):
+        """An ObjectHook (store/folders.py) for rows that follow a PUT of ``name``; None: none."""
+        return None
+
+    def delete_hook(self, ctx, name: str):
+        """An ObjectHook for rows that follow a DELETE of ``name``; None: none."""
+        return None
 
 
 class FolderObject(Resource):

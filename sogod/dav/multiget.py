@@ -37,7 +37,7 @@ class Multiget:
             if parent + "/" == collection.href and name and "/" not in name:
                 row = collection.folder.get_object(name)
                 if row is not None:
-                    obj = collection.object_class(collection, row)
+                    obj = collection.object_for(ctx, row)
                     try:
                         obj.content(ctx)
                     except DAVError:

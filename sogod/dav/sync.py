@@ -73,8 +73,8 @@ class SyncCollection:
                 status.root.append(element(clark(DAV, "response"), children=[
                     href(path), element(clark(DAV, "status"), "HTTP/1.1 404 Not Found")]))
                 continue
-            obj = collection.object_class(collection, live[row.c_name])
-            if not _visible(ctx, collection, obj):
+            obj = collection.object_for(ctx, live[row.c_name])
+            if not _visible(ctx, obj.collection, obj):
                 continue
             found, missing = properties_of(ctx, obj, "prop", requested)
             status.add(obj.href, found, missing)

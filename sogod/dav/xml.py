@@ -62,11 +62,14 @@ class MultiStatus:
         self.root = element(clark(DAV, "multistatus"))
 
     def add(self, path: str, found: list[ET.Element], missing: list[str], forbidden: list[str] = ()):
+        """One <response>; with nothing to report, an empty 200 propstat (RFC 4918
+        §14.24 wants a propstat or a status after the href)."""
         response = element(clark(DAV, "response"), children=[href(path)])
+        empty = not (found or forbidden or missing)
         for status, props in (("200 OK", found),
                               ("403 Forbidden", [element(n) for n in forbidden]),
                               ("404 Not Found", [element(n) for n in missing])):
-            if props:
+            if props or (empty and status == "200 OK"):
                 prop = element(clark(DAV, "prop"), children=props)
                 response.append(element(clark(DAV, "propstat"), children=[
                     prop, element(clark(DAV, "status"), f"HTTP/1.1 {status}")]))

@@ -24,7 +24,7 @@ import random
 import string
 import time
 from contextlib import ExitStack, contextmanager
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, Protocol
 
 from sqlalchemy import Connection, Engine, Row, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -58,6 +58,16 @@ class VersionMismatch(StoreError):
     def __init__(self, message: str, stored: int | None = None, expected: int | None = None):
         super().__init__(message)
         self.stored, self.expected = stored, expected
+
+
+class ObjectHook(Protocol):
+    """Rows of another table that follow an object's writes and deletes (e.g. the
+    e-mail alarms): called inside the object's transaction when ``engine`` is the
+    content table's, else in a transaction of its own committed after it."""
+
+    engine: Engine
+
+    def __call__(self, conn: Connection, folder: Folder, name: str) -> None: ...
 
 
 def new_table_name(uid: str) -> str:
@@ -286,17 +296,24 @@ class Folder:
         return translate_errors(self._url, f"{self.path}: {action}")
 
     @contextmanager
-    def _content_and_quick(self) -> Iterator[tuple[Connection, Connection]]:
+    def _content_and_quick(self, name: str, hook: ObjectHook | None = None
+                           ) -> Iterator[tuple[Connection, Connection]]:
         """One transaction when content and quick tables share a database,
-        else two, the content one committed first (as SOGo)."""
-        if self.engine is self.quick_engine:
-            with write_transaction(self.engine) as conn:
-                yield conn, conn
-            return
+        else two, the content one committed first (as SOGo). ``hook`` runs at
+        the end, in the content transaction when it shares that database, else
+        in one of its own committed last."""
         with ExitStack() as stack:
-            qconn = stack.enter_context(write_transaction(self.quick_engine))
-            cconn = stack.enter_context(write_transaction(self.engine))
+            hconn = None
+            if hook is not None and hook.engine is not self.engine:
+                hconn = stack.enter_context(write_transaction(hook.engine))
+            if self.engine is self.quick_engine:
+                cconn = qconn = stack.enter_context(write_transaction(self.engine))
+            else:
+                qconn = stack.enter_context(write_transaction(self.quick_engine))
+                cconn = stack.enter_context(write_transaction(self.engine))
             yield cconn, qconn
+            if hook is not None:
+                hook(hconn or cconn, self, name)
 
     # --- reading ----------------------------------------------------------------
 
@@ -360,20 +377,22 @@ class Folder:
         return dict(quick_row)
 
     def put_object(self, name: str, content: str, quick_row: Mapping, *,
-                   base_version: int | None = None) -> tuple[int, bool]:
+                   base_version: int | None = None,
+                   hook: ObjectHook | None = None) -> tuple[int, bool]:
         """Store ``content`` and its quick row in one go; return (c_version, created).
 
         New name (or a soft-deleted one, purged first): c_version 0,
         c_creationdate = c_lastmodified = now. Existing: c_version + 1,
         c_lastmodified = now. ``base_version`` (the version the client saw)
         must equal the stored one, else VersionMismatch; None skips the check.
+        ``hook`` writes the object's rows elsewhere (see ObjectHook).
         """
         quick = self._check_quick_row(quick_row)
         t, q = self.content_table, self.quick_table
         now = self.manager.now()
         with self._errors(f"cannot store {name}"):
             try:
-                with self._content_and_quick() as (cconn, qconn):
+                with self._content_and_quick(name, hook) as (cconn, qconn):
                     version, created = self._write_content(cconn, name, content, now, base_version)
                     qconn.execute(delete(q).where(self.where(q, q.c.c_name == name)))
                     qconn.execute(insert(q).values(self._row(q, c_name=name, **quick)))
@@ -410,14 +429,16 @@ class Folder:
                                   stored=stored, expected=base_version)
         return stored + 1, False
 
-    def delete_object(self, name: str) -> bool:
-        """Soft delete (c_deleted = 1, c_lastmodified = now) and drop the quick row.
+    def delete_object(self, name: str, *, hook: ObjectHook | None = None) -> bool:
+        """Soft delete (c_deleted = 1, c_lastmodified = now) and drop the quick row
+        (and, through ``hook``, rows elsewhere).
 
         Returns False when there was no live object of that name.
         """
         t, q = self.content_table, self.quick_table
         now = self.manager.now()
-        with self._errors(f"cannot delete {name}"), self._content_and_quick() as (cconn, qconn):
+        with self._errors(f"cannot delete {name}"), \
+                self._content_and_quick(name, hook) as (cconn, qconn):
             result = cconn.execute(update(t).where(self.where(t, t.c.c_name == name, self._live()))
                                    .values(c_deleted=1, c_lastmodified=now))
             qconn.execute(delete(q).where(self.where(q, q.c.c_name == name)))

@@ -9,6 +9,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import Engine, Table
 
 from . import tables
+from .alarms import EmailAlarms
 from .database import StoreError, ensure_table, get_engine
 from .folders import FolderManager
 from .profile import ProfileStore
@@ -58,6 +59,8 @@ class Storage:
             acl_url=self.acl_url if self.combined else None, clock=clock)
         #: None when OCSSessionsFolderURL is not set (no web sessions)
         self.sessions = SessionStore(self.sessions_url, clock=clock) if self.sessions_url else None
+        #: None unless SOGoEnableEMailAlarms and OCSEMailAlarmsFolderURL are both set
+        self.alarms = EmailAlarms(self.alarms_url) if email_alarms and self.alarms_url else None
 
     @classmethod
     def from_config(cls, cfg: Config) -> Storage:

@@ -1,4 +1,4 @@
-"""DELETE of an object (soft delete, as SOGo) or of a whole collection."""
+"""DELETE of an object (soft delete, as SOGo), of a whole collection, or of a subscription."""
 
 from __future__ import annotations
 
@@ -17,10 +17,16 @@ def delete(ctx, resource):
         if not collection.access.can_delete:
             raise DAVError(403, "no permission to delete objects here")
         check_preconditions(ctx, resource.etag, for_write=True)
-        collection.folder.delete_object(resource.name)
+        collection.folder.delete_object(resource.name,
+                                        hook=collection.delete_hook(ctx, resource.name))
         collection.after_delete(ctx, resource.name)
         return Response(status=204)
     if isinstance(resource, Collection):
+        if resource.subscription is not None:
+            # <owner>_<id> in the subscriber's home: deleting it unsubscribes, as SOGo
+            from ..subscriptions import set_subscription
+            set_subscription(ctx, ctx.user.uid, resource.folder, False)
+            return Response(status=204)
         if not resource.access.can_administer:
             raise DAVError(403, "only the owner deletes a collection")
         if resource.folder.folder_id == "personal":

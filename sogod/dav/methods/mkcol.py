@@ -39,7 +39,7 @@ def _create(ctx, resource, kind: str, props):
     home = resource.parent
     if home.kind != kind:
         raise DAVError(403, f"only {home.kind.lower()} collections can be created here")
-    if not home.is_owner:
+    if not home.is_owner and not _is_superuser(ctx):
         raise DAVError(403, "only the owner creates collections in a home")
     name = resource.name
     if not name or len(name) > 255 or name.endswith((".ics", ".vcf", ".xml")) or "_" == name[:1]:
@@ -59,6 +59,13 @@ def _create(ctx, resource, kind: str, props):
     response = Response(status=201)
     response.headers["Location"] = ctx.absolute_url(collection.href)
     return response
+
+
+def _is_superuser(ctx) -> bool:
+    """SOGoSuperUsernames may create folders in any home, as SOGo."""
+    from ..acl import ANONYMOUS, is_superuser
+    user = ctx.user
+    return user is not None and user.uid != ANONYMOUS and is_superuser(ctx, user.uid, user.domain)
 
 
 def home_access(ctx, folder):

@@ -32,7 +32,8 @@ def put(ctx, resource):
     collection.check_uid_unique(uid, name)
     try:
         version, created = collection.folder.put_object(
-            name, content, quick_row, base_version=existing.row.c_version if existing else None)
+            name, content, quick_row, base_version=existing.row.c_version if existing else None,
+            hook=collection.write_hook(ctx, name, content))
     except VersionMismatch:
         raise DAVError(412, "the object changed meanwhile") from None
     collection.after_write(ctx, name, content, previous=existing.row.c_content if existing else None)
