@@ -23,13 +23,16 @@ class UserDirectory:
 
     @classmethod
     def from_config(cls, defaults, cache) -> "UserDirectory":
-        entries = list(defaults.get("SOGoUserSources") or [])
+        # (domain, entry): a source of ``domains = { <domain> = { SOGoUserSources = … } }``
+        # belongs to that domain (``source_domain``); a top-level one to every domain (None).
+        entries = [(None, entry) for entry in defaults.get("SOGoUserSources") or []]
         domains = defaults.get("domains") or {}
-        for domain in domains.values() if isinstance(domains, dict) else ():
-            entries.extend((domain or {}).get("SOGoUserSources") or [])
+        for name, domain in domains.items() if isinstance(domains, dict) else ():
+            entries.extend((str(name), entry) for entry in (domain or {}).get("SOGoUserSources") or [])
         seen, sources = set(), []
-        for entry in entries:
+        for domain_name, entry in entries:
             source = make_source(entry, defaults)
+            source.source_domain = domain_name
             if source.id in seen:
                 raise SourceError(f"two SOGoUserSources entries have the id {source.id!r}")
             seen.add(source.id)
@@ -116,6 +119,16 @@ class UserDirectory:
                 self.cache.set(EMAIL_PREFIX + address, user.uid)
                 return user
         return None
+
+    def groups_of(self, uid: str) -> list[str]:
+        """The groups ``uid`` belongs to (LDAP sources; SQL sources have none)."""
+        from .ldap import groups_of
+        return groups_of(self.sources, uid)
+
+    def members(self, group_uid: str) -> list[str] | None:
+        """UIDs of the members of a group, or None when no source knows it as a group."""
+        from .ldap import members
+        return members(self.sources, group_uid)
 
     def source(self, source_id: str) -> UserSource | None:
         return next((s for s in self.sources if s.id == source_id), None)

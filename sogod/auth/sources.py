@@ -69,6 +69,8 @@ def make_source(entry: dict, defaults) -> UserSource:
     kind = str(entry.get("type", "")).lower()
     if kind == "sql":
         from . import sql  # noqa: F401  (registers itself)
+    elif kind == "ldap":
+        from . import ldap  # noqa: F401  (registers itself)
     factory = SOURCE_TYPES.get(kind)
     if factory is None:
         raise SourceError(f"SOGoUserSources entry {entry.get('id')!r}: type {kind!r} is not supported")

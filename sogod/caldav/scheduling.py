@@ -203,16 +203,16 @@ def _expand_groups(ctx, calendar) -> bool:
 
 
 def group_members(ctx, group) -> list | None:
-    """The members of a group user, or None when its source cannot tell."""
-    source = ctx.services.directory.source(group.source_id)
-    lister = getattr(source, "members", None)    # the hook: SQL sources have none (guide §5.10)
-    if lister is None:
-        return None
+    """The members of a group user (as users), or None when no source can tell."""
+    directory = ctx.services.directory
     try:
-        return list(lister(group.uid))
+        uids = directory.members(group.uid)     # LDAP groups; SQL sources have none (guide §5.10)
     except Exception as exc:  # noqa: BLE001 - a broken source must not break the PUT
         log.error("cannot list the members of group %s: %s", group.uid, exc)
         return None
+    if uids is None:
+        return None
+    return [user for user in map(directory.lookup, uids) if user is not None]
 
 
 def _attendee_like(template, member):

@@ -1,0 +1,687 @@
+"""``type = ldap`` user sources (guide §5.4–5.6): OpenLDAP, Active Directory.
+
+One connection per source per process, bound as ``bindDN`` (or anonymously)
+and rebound after a user's bind when needed.  A server that is down, restarted
+or silent (bounded by ``SOGoLDAPQueryTimeout``) is retried once on a fresh
+connection, then reported as :class:`SourceError`; the next call reconnects.
+Every value that comes from a user is escaped before it enters a filter or a DN.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from urllib.parse import urlsplit
+
+import ldap
+import ldap.controls
+import ldap.dn
+from ldap.controls.ppolicy import PasswordPolicyControl
+from ldap.filter import escape_filter_chars
+
+from ..server.logs import get_logger
+from . import passwords
+from .ldap_filter import FilterSyntaxError, and_filters, any_contains, any_equal, qualifier_to_ldap
+from .sources import SourceError, UserSource, register
+from .user import User
+
+log = get_logger("auth.ldap")
+
+SCOPES = {"BASE": ldap.SCOPE_BASE, "ONE": ldap.SCOPE_ONELEVEL, "SUB": ldap.SCOPE_SUBTREE}
+DEFAULT_GROUP_CLASSES = ("group", "groupofnames", "groupofuniquenames", "posixgroup")
+DEFAULT_SEARCH_FIELDS = ("sn", "displayName", "telephoneNumber")
+CONNECT_TIMEOUT = 10.0          # seconds, when SOGoLDAPQueryTimeout is 0 (unlimited)
+NESTING_LIMIT = 16
+_DOWN = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR, ldap.UNAVAILABLE, ldap.BUSY)
+_HIDDEN = {"userpassword", "sambantpassword", "sambalmpassword"}
+_BINARY = {"jpegphoto", "photo", "usercertificate", "usercertificate;binary", "objectguid",
+           "objectsid", "thumbnailphoto", "usersmimecertificate"}
+
+
+def _as_list(value, default=()) -> list[str]:
+    if value is None or value == "":
+        return list(default)
+    if isinstance(value, str):
+        return value.split() if "," not in value else [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def _yes(value, default=False) -> bool:
+    if value is None:
+        return default
+    return str(value).strip().upper() in ("YES", "TRUE", "1")
+
+
+def _setting(entry: dict, defaults, key: str):
+    value = entry.get(key)
+    if value in (None, "") and defaults is not None:
+        value = defaults.get(key)
+    return value
+
+
+def _int(value) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return 0
+
+
+def parse_hostnames(hostname, port=None, encryption=None) -> list[tuple[str, bool]]:
+    """``[(uri, starttls)]`` from ``hostname`` (URLs or host names) and the deprecated keys."""
+    encryption = str(encryption or "").strip().upper()
+    out = []
+    for item in str(hostname or "").split():
+        if "://" not in item:
+            scheme = "ldaps" if encryption == "SSL" else "ldap"
+            default_port = 636 if scheme == "ldaps" else 389
+            host, _, item_port = item.partition(":")
+            out.append((f"{scheme}://{host}:{item_port or port or default_port}", encryption == "STARTTLS"))
+            continue
+        parts = urlsplit(item)
+        starttls = encryption == "STARTTLS"
+        tail = item.split("?", 4)
+        if len(tail) == 5 and tail[4].lstrip("!").lower() == "starttls":
+            starttls = True
+        netloc = parts.netloc
+        if port and parts.port is None:
+            netloc = f"{netloc}:{port}"
+        out.append((f"{parts.scheme.lower()}://{netloc}", starttls))
+    return out
+
+
+def _text(value: bytes) -> str | None:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class _Connection:
+    """The source's connection in this process; ``bound_as`` tracks the last bind."""
+
+    def __init__(self, conn, uri):
+        self.conn, self.uri, self.pid = conn, uri, os.getpid()
+        self.bound_as: str | None = None
+
+
+@register("ldap")
+class LDAPSource(UserSource):
+    def __init__(self, entry: dict, defaults):
+        self.id = str(entry.get("id") or "")
+        if not self.id:
+            raise SourceError("a SOGoUserSources entry of type ldap has no id")
+        self.base_dn = str(entry.get("baseDN") or "")
+        self.uris = parse_hostnames(entry.get("hostname"), entry.get("port"), entry.get("encryption"))
+        if not self.uris:
+            raise SourceError(f"LDAP source {self.id!r} has no hostname")
+        scope = str(entry.get("scope") or "SUB").strip().upper()
+        if scope not in SCOPES:
+            raise SourceError(f"LDAP source {self.id!r}: scope {scope!r} is not BASE, ONE or SUB")
+        self.scope = SCOPES[scope]
+        try:
+            self.filter = qualifier_to_ldap(entry.get("filter"))
+        except FilterSyntaxError as exc:
+            raise SourceError(f"LDAP source {self.id!r}: bad filter: {exc}") from None
+        self.bind_dn = str(entry.get("bindDN") or "")
+        self.bind_password = str(entry.get("bindPassword") or "")
+        self.bind_as_current_user = _yes(entry.get("bindAsCurrentUser"))
+        self.bind_fields = _as_list(entry.get("bindFields"))
+        self.can_authenticate = _yes(entry.get("canAuthenticate"))
+        self.is_address_book = _yes(entry.get("isAddressBook"))
+        self.display_name = str(entry.get("displayName") or self.id)
+        self.list_requires_dot = _yes(entry.get("listRequiresDot"), True)
+        self.cn_field = str(entry.get("CNFieldName") or "cn")
+        self.id_field = str(entry.get("IDFieldName") or "uid")
+        self.uid_field = str(entry.get("UIDFieldName") or "uid")
+        self.mail_fields = _as_list(entry.get("MailFieldNames"), ["mail"])
+        self.search_fields = _as_list(entry.get("SearchFieldNames"), DEFAULT_SEARCH_FIELDS)
+        self.imap_host_field = entry.get("IMAPHostFieldName")
+        self.imap_login_field = entry.get("IMAPLoginFieldName")
+        self.sieve_host_field = entry.get("SieveHostFieldName")
+        self.kind_field = entry.get("KindFieldName")
+        self.bookings_field = entry.get("MultipleBookingsFieldName")
+        self.object_classes = _as_list(entry.get("objectClasses"), ["top", "inetOrgPerson"])
+        self.group_classes = [c.lower() for c in _as_list(entry.get("GroupObjectClasses"), DEFAULT_GROUP_CLASSES)]
+        self.modifiers = _as_list(entry.get("modifiers"))
+        self.ab_ou = entry.get("abOU")
+        self.password_policy = _yes(entry.get("passwordPolicy"))
+        self.update_samba = _yes(entry.get("updateSambaNTLMPasswords"))
+        self.algorithm = str(entry.get("userPasswordAlgorithm") or "none").lower()
+        if not passwords.is_supported(self.algorithm):
+            raise SourceError(f"LDAP source {self.id!r}: unknown userPasswordAlgorithm {self.algorithm!r}")
+        mapping = entry.get("mapping") or {}
+        self.mapping = {str(k).lower(): _as_list(v) for k, v in mapping.items()} \
+            if isinstance(mapping, dict) else {}
+        self.contact_info_attribute = _setting(entry, defaults, "SOGoLDAPContactInfoAttribute")
+        limit = _int(_setting(entry, defaults, "SOGoLDAPQueryLimit"))
+        self.query_limit = limit if limit > 0 else None
+        timeout = _int(_setting(entry, defaults, "SOGoLDAPQueryTimeout"))
+        self.query_timeout = timeout if timeout > 0 else None
+        self.domain = entry.get("domain")
+        self._lock = threading.RLock()
+        self._conn: _Connection | None = None
+
+    # -- connection ------------------------------------------------------
+    def _open(self) -> _Connection:
+        errors = []
+        for uri, starttls in self.uris:
+            try:
+                conn = ldap.initialize(uri)
+                conn.protocol_version = ldap.VERSION3
+                conn.set_option(ldap.OPT_REFERRALS, 0)
+                conn.set_option(ldap.OPT_NETWORK_TIMEOUT, float(self.query_timeout or CONNECT_TIMEOUT))
+                if self.query_timeout:
+                    conn.set_option(ldap.OPT_TIMEOUT, float(self.query_timeout))
+                    conn.timeout = float(self.query_timeout)
+                if starttls:
+                    conn.start_tls_s()
+                connection = _Connection(conn, uri)
+                self._service_bind(connection)
+                return connection
+            except (ldap.INVALID_CREDENTIALS, ldap.INVALID_DN_SYNTAX):
+                raise SourceError(f"LDAP source {self.id!r}: {uri}: bindDN {self.bind_dn!r} refused") from None
+            except ldap.LDAPError as exc:
+                errors.append(f"{uri}: {_describe(exc)}")
+        raise SourceError(f"LDAP source {self.id!r}: no server answered ({'; '.join(errors)})")
+
+    def _service_bind(self, connection: _Connection) -> None:
+        connection.conn.simple_bind_s(self.bind_dn, self.bind_password)
+        connection.bound_as = self.bind_dn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.conn.unbind_ext_s()
+            except Exception:   # noqa: BLE001 (already gone)
+                pass
+        self._conn = None
+
+    def _run(self, operation, *, as_service=True):
+        """``operation(conn)`` on the shared connection, retried once on a fresh one."""
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None or self._conn.pid != os.getpid():
+                    self._conn = None
+                    self._conn = self._open()
+                try:
+                    if as_service and self._conn.bound_as != self.bind_dn:
+                        self._service_bind(self._conn)
+                    return operation(self._conn)
+                except _DOWN as exc:
+                    self._drop()
+                    if attempt == 2:
+                        raise SourceError(f"LDAP source {self.id!r}: server unavailable: {_describe(exc)}") from None
+                    log.warning("LDAP source %r: %s; reconnecting", self.id, _describe(exc))
+                except ldap.INVALID_CREDENTIALS:
+                    self._drop()
+                    raise SourceError(f"LDAP source {self.id!r}: bindDN {self.bind_dn!r} refused") from None
+
+    def _search(self, flt: str, *, base: str | None = None, scope: int | None = None,
+                limit: int | None = None, as_service: bool = True) -> list[tuple[str, dict]]:
+        base = self.base_dn if base is None else base
+        scope = self.scope if scope is None else scope
+        sizelimit = limit or 0
+
+        def operation(connection):
+            conn = connection.conn
+            msgid = conn.search_ext(base, scope, flt, None, sizelimit=sizelimit,
+                                    timeout=self.query_timeout or -1)
+            found = []
+            try:
+                while True:
+                    kind, data = conn.result(msgid, 0, self.query_timeout or -1)
+                    if kind == ldap.RES_SEARCH_RESULT:
+                        break
+                    for dn, attrs in data or ():
+                        if dn is not None and isinstance(attrs, dict):
+                            found.append((dn, attrs))
+            except ldap.SIZELIMIT_EXCEEDED:
+                pass
+            except ldap.TIMEOUT:
+                try:
+                    conn.abandon(msgid)
+                except ldap.LDAPError:
+                    pass
+                raise
+            except ldap.NO_SUCH_OBJECT:
+                return []
+            return found
+
+        try:
+            return self._run(operation, as_service=as_service)
+        except SourceError:
+            raise
+        except ldap.FILTER_ERROR as exc:
+            raise SourceError(f"LDAP source {self.id!r}: bad filter {flt!r}: {_describe(exc)}") from None
+        except ldap.NO_SUCH_OBJECT:
+            return []
+        except ldap.LDAPError as exc:
+            raise SourceError(f"LDAP source {self.id!r}: search failed: {_describe(exc)}") from None
+
+    def _one(self, flt: str) -> tuple[str, dict] | None:
+        found = self._search(flt, limit=2)
+        if len(found) > 1:
+            log.warning("LDAP source %r: %s matches several entries; ignored", self.id, flt)
+        return found[0] if len(found) == 1 else None
+
+    def _read(self, dn: str) -> dict | None:
+        """The attributes of ``dn`` (any base, ignoring this source's filter)."""
+        found = self._search("(objectClass=*)", base=dn, scope=ldap.SCOPE_BASE, limit=1)
+        return found[0][1] if found else None
+
+    # -- authentication --------------------------------------------------
+    def _bind_user(self, dn: str, password: str) -> dict | None:
+        """Bind as ``dn``: None when refused, else the password-policy state
+        (``{}`` without ``passwordPolicy``; ``graceLogins``/``expiresIn`` when told)."""
+        controls = [PasswordPolicyControl()] if self.password_policy else None
+
+        def operation(connection):
+            try:
+                result = connection.conn.simple_bind_s(dn, password, serverctrls=controls)
+            except (ldap.INVALID_CREDENTIALS, ldap.INVALID_DN_SYNTAX, ldap.UNWILLING_TO_PERFORM,
+                    ldap.INAPPROPRIATE_AUTH, ldap.NO_SUCH_OBJECT, ldap.CONSTRAINT_VIOLATION) as exc:
+                connection.bound_as = None          # rebind as the service before the next search
+                state = _policy_state(_response_controls(exc))
+                if state.get("error"):
+                    log.warning("LDAP source %r: %s refused by the password policy: %s",
+                                self.id, dn, state["error"])
+                return None
+            connection.bound_as = dn
+            return _policy_state(result[3] if result and len(result) > 3 else [])
+        try:
+            state = self._run(operation, as_service=False)
+        except ldap.LDAPError as exc:
+            raise SourceError(f"LDAP source {self.id!r}: bind failed: {_describe(exc)}") from None
+        if state is not None and state.get("error"):
+            # Bound, but the policy demands a change (changeAfterReset): not a login.
+            log.warning("LDAP source %r: %s must change the password first (%s)", self.id, dn, state["error"])
+            with self._lock:
+                if self._conn is not None:
+                    self._conn.bound_as = None
+            return None
+        return state
+
+    def _find_login(self, login: str) -> tuple[str, dict] | None:
+        fields = self.bind_fields or [self.uid_field]
+        return self._one(and_filters(any_equal(fields, login), self.filter))
+
+    def authenticate(self, login: str, password: str) -> User | None:
+        if not self.can_authenticate or not password or not _acceptable_login(login):
+            return None
+        if self.bind_fields:
+            found = self._find_login(login)
+            if found is None:
+                return None
+            dn, attrs = found
+            state = self._bind_user(dn, password)
+            return None if state is None else self._user(dn, attrs, state)
+        dn = f"{self.id_field}={ldap.dn.escape_dn_chars(login)},{self.base_dn}"
+        state = self._bind_user(dn, password)
+        if state is None:
+            return None
+        # The entry must pass the source's filter too; read as the user when
+        # there is no bind account (or bindAsCurrentUser), else as the account.
+        as_user = self.bind_as_current_user or not self.bind_dn
+        found = self._search(and_filters(self.filter), base=dn, scope=ldap.SCOPE_BASE, limit=1,
+                             as_service=not as_user)
+        return self._user(*found[0], state) if found else None
+
+    # -- lookups ---------------------------------------------------------
+    def lookup(self, uid: str) -> User | None:
+        if not _acceptable_login(uid):
+            return None
+        found = self._one(and_filters(any_equal([self.uid_field], uid), self.filter))
+        return self._user(*found) if found else None
+
+    def lookup_login(self, login: str) -> User | None:
+        if not _acceptable_login(login):
+            return None
+        found = self._one(and_filters(any_equal([*self.bind_fields, self.uid_field], login), self.filter))
+        return self._user(*found) if found else None
+
+    def lookup_email(self, address: str) -> User | None:
+        if not _acceptable_login(address):
+            return None
+        found = self._one(and_filters(any_equal(self.mail_fields, address), self.filter))
+        return self._user(*found) if found else None
+
+    def lookup_dn(self, uid: str) -> str | None:
+        """The DN of the entry whose UIDFieldName is ``uid``."""
+        if not _acceptable_login(uid):
+            return None
+        found = self._one(and_filters(any_equal([self.uid_field], uid), self.filter))
+        return found[0] if found else None
+
+    def search(self, text: str, limit: int = 50) -> list[User]:
+        return [self._user(dn, attrs) for dn, attrs in self._search_raw(text, max(1, limit))]
+
+    def change_password(self, uid: str, new_password: str) -> None:
+        dn = self.lookup_dn(uid)
+        if dn is None:
+            raise SourceError(f"LDAP source {self.id!r}: no user {uid!r}")
+        changes = []
+        if not self.password_policy:
+            stored = ldap_password_value(new_password, self.algorithm)
+            changes.append((ldap.MOD_REPLACE, "userPassword", [stored.encode("utf-8")]))
+        if self.update_samba:
+            changes.extend(_samba_changes(new_password))
+
+        def operation(connection):
+            if self.password_policy:
+                # RFC 3062 Password Modify: the server hashes and applies its policy.
+                connection.conn.passwd_s(dn, None, new_password)
+            if changes:
+                connection.conn.modify_s(dn, changes)
+        try:
+            self._run(operation)
+        except SourceError:
+            raise
+        except ldap.LDAPError as exc:
+            raise SourceError(f"LDAP source {self.id!r}: password change failed: {_describe(exc)}") from None
+
+    # -- groups ----------------------------------------------------------
+    def _group_filter(self) -> str:
+        return "(|" + "".join(f"(objectClass={escape_filter_chars(c)})" for c in self.group_classes) + ")"
+
+    def _is_group(self, attrs: dict) -> bool:
+        classes = {(_text(v) or "").lower() for v in attrs.get("objectClass", [])}
+        return bool(classes & set(self.group_classes))
+
+    def groups_containing(self, dn: str | None, uid: str | None) -> list[tuple[str, dict]]:
+        """Groups of this source with ``dn`` (member, uniqueMember) or ``uid`` (memberUid), directly."""
+        tests = []
+        if dn:
+            escaped = escape_filter_chars(dn)
+            tests += [f"(member={escaped})", f"(uniqueMember={escaped})"]
+        if uid:
+            tests.append(f"(memberUid={escape_filter_chars(uid)})")
+        if not tests:
+            return []
+        return self._search(and_filters(self._group_filter(), "(|" + "".join(tests) + ")", self.filter),
+                            limit=self.query_limit)
+
+    def groups_of(self, uid: str, dn: str | None = None) -> list[str]:
+        """UIDs of the groups of this source that contain ``uid``, directly or through nested groups."""
+        if dn is None:
+            dn = self.lookup_dn(uid)
+        found: dict[str, str] = {}
+        pending = [(dn, uid)]
+        for _depth in range(NESTING_LIMIT):
+            if not pending:
+                break
+            next_round = []
+            for member_dn, member_uid in pending:
+                for group_dn, attrs in self.groups_containing(member_dn, member_uid):
+                    if group_dn.lower() in found:
+                        continue
+                    group_uid = self._first(attrs, self.uid_field)
+                    if group_uid is None:
+                        continue
+                    found[group_dn.lower()] = group_uid
+                    next_round.append((group_dn, None))
+            pending = next_round
+        return sorted(set(found.values()))
+
+    def member_uid(self, dn: str, attrs: dict) -> str | None:
+        """The uid of a member entry: by this source's UIDFieldName when below its
+        baseDN, else by ``uid`` (a user of another source on the same server)."""
+        if _below(dn, self.base_dn):
+            return self._first(attrs, self.uid_field)
+        return self._first(attrs, "uid") or self._first(attrs, self.uid_field)
+
+    def members(self, group_uid: str, resolve=None) -> list[str] | None:
+        """UIDs of the users in group ``group_uid`` (nested groups expanded); None when not a group here.
+
+        ``resolve(dn, attrs)`` names a member entry (default :meth:`member_uid`)."""
+        resolve = resolve or self.member_uid
+        if not _acceptable_login(group_uid):
+            return None
+        found = self._one(and_filters(any_equal([self.uid_field], group_uid), self._group_filter(), self.filter))
+        if found is None:
+            return None
+        users: set[str] = set()
+        seen = {found[0].lower()}
+        pending = [found[1]]
+        for _depth in range(NESTING_LIMIT):
+            if not pending:
+                break
+            next_round = []
+            for attrs in pending:
+                for value in attrs.get("memberUid", []):
+                    if _text(value):
+                        users.add(_text(value))
+                for value in attrs.get("member", []) + attrs.get("uniqueMember", []):
+                    member_dn = _text(value)
+                    if not member_dn or member_dn.lower() in seen:
+                        continue
+                    seen.add(member_dn.lower())
+                    member = self._read(member_dn.split("#", 1)[0])
+                    if member is None:
+                        continue
+                    if self._is_group(member):
+                        next_round.append(member)
+                    else:
+                        uid = resolve(member_dn, member)
+                        if uid:
+                            users.add(uid)
+            pending = next_round
+        return sorted(users)
+
+    # -- the address-book side -------------------------------------------
+    def _search_raw(self, text: str | None, limit: int | None):
+        if text is None or text.strip() in ("", "."):
+            condition = None
+        else:
+            fields = [self.cn_field, self.uid_field, *self.mail_fields, *self.search_fields]
+            condition = any_contains(fields, text.strip())
+        found = self._search(and_filters(condition, self.filter), limit=limit or self.query_limit)
+        found.sort(key=lambda item: (self._first(item[1], self.uid_field) or "").lower())
+        return found[:limit] if limit else found
+
+    def search_entries(self, text: str | None, limit: int | None = None) -> list[dict]:
+        return [self._entry(dn, attrs) for dn, attrs in self._search_raw(text, limit)]
+
+    def entry(self, name: str) -> dict | None:
+        if not _acceptable_login(name):
+            return None
+        found = self._one(and_filters(any_equal([self.id_field], name), self.filter))
+        return self._entry(*found) if found else None
+
+    def _entry(self, dn: str, attrs: dict) -> dict:
+        entry: dict = {}
+        for name, values in attrs.items():
+            key = name.lower()
+            if key in _HIDDEN:
+                continue
+            if key in _BINARY:
+                converted = list(values)
+            else:
+                converted = [t for t in map(_text, values) if t is not None]
+            if converted:
+                entry[key] = converted[0] if len(converted) == 1 else converted
+        entry["dn"] = dn
+        entry["c_name"] = self._first(attrs, self.id_field) or dn
+        entry["c_uid"] = self._first(attrs, self.uid_field) or entry["c_name"]
+        entry["c_cn"] = self._first(attrs, self.cn_field) or ""
+        emails = self._emails(attrs)
+        if emails:
+            entry["c_emails"] = emails
+        if self._is_group(attrs):
+            entry["isgroup"] = "1"
+        return entry
+
+    # -- entries to users ------------------------------------------------
+    @staticmethod
+    def _first(attrs: dict, name: str | None) -> str | None:
+        if not name:
+            return None
+        for key, values in attrs.items():
+            if key.lower() == str(name).lower():
+                for value in values:
+                    text = _text(value)
+                    if text:
+                        return text
+        return None
+
+    def _emails(self, attrs: dict) -> list[str]:
+        emails = []
+        for field in self.mail_fields:
+            for key, values in attrs.items():
+                if key.lower() != field.lower():
+                    continue
+                for value in map(_text, values):
+                    if not value:
+                        continue
+                    if key.lower() == "proxyaddresses":
+                        if not value.lower().startswith("smtp:"):
+                            continue
+                        value = value[5:]
+                    emails.append(value)
+        return list(dict.fromkeys(emails))
+
+    def _user(self, dn: str, attrs: dict, policy: dict | None = None) -> User:
+        uid = self._first(attrs, self.uid_field) or ""
+        classes = {(_text(v) or "").lower() for v in attrs.get("objectClass", [])}
+        kind = (self._first(attrs, self.kind_field) or "").lower() if self.kind_field else ""
+        if not kind and "calendarresource" in classes:
+            kind = (self._first(attrs, "kind") or "thing").lower()
+        if not kind and classes & set(self.group_classes):
+            kind = "group"          # invited groups are expanded to their members
+        bookings = self._first(attrs, self.bookings_field) if self.bookings_field else None
+        if bookings is None and "calendarresource" in classes:
+            bookings = self._first(attrs, "multipleBookings")
+        attributes = {k: (_text(v[0]) or "") for k, v in attrs.items()
+                      if k.lower() not in _HIDDEN and k.lower() not in _BINARY and v}
+        attributes["dn"] = dn
+        for key, value in (policy or {}).items():
+            attributes[f"passwordPolicy.{key}"] = str(value)
+        if classes & set(self.group_classes):
+            attributes["isGroup"] = "1"
+        return User(
+            uid=uid, source_id=self.id, cn=self._first(attrs, self.cn_field) or "",
+            emails=tuple(self._emails(attrs)), domain=self.domain,
+            imap_host=self._first(attrs, self.imap_host_field),
+            imap_login=self._first(attrs, self.imap_login_field) or uid,
+            sieve_host=self._first(attrs, self.sieve_host_field),
+            kind=kind if kind in ("group", "location", "thing") else "user",
+            multiple_bookings=int(bookings) if bookings and bookings.lstrip("-").isdigit() else 0,
+            attributes=attributes,
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _acceptable_login(value) -> bool:
+    """Refuse what can never be a login: empty, too long, control characters (NUL…)."""
+    return bool(value) and isinstance(value, str) and len(value) <= 256 \
+        and not any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+def _below(dn: str, base: str) -> bool:
+    try:
+        dn_parts, base_parts = ldap.dn.str2dn(dn.lower()), ldap.dn.str2dn(base.lower())
+    except ldap.DECODING_ERROR:
+        return False
+    return not base_parts or dn_parts[-len(base_parts):] == base_parts
+
+
+_OPENLDAP = {"md5": "{MD5}", "smd5": "{SMD5}", "sha": "{SHA}", "ssha": "{SSHA}"}
+_CRYPT = {"crypt", "md5-crypt", "sha256-crypt", "sha512-crypt", "blf-crypt"}
+
+
+def ldap_password_value(password: str, algorithm: str) -> str:
+    """The userPassword value: ``{SCHEME}hash``; the crypt family as ``{CRYPT}$n$…``,
+    which OpenLDAP checks with crypt(3); ``none``/``plain`` as the clear text."""
+    name = algorithm.lower()
+    if name in ("none", "plain"):
+        return password
+    if name in _CRYPT:
+        return "{CRYPT}" + passwords.hash_password(password, name)
+    if name in _OPENLDAP:           # OpenLDAP's spelling: base64 digests
+        return _OPENLDAP[name] + passwords.hash_password(password, name + ".b64")
+    return passwords.hash_password(password, name, prepend_scheme=True)
+
+
+def _describe(exc: Exception) -> str:
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    text = info.get("desc") or type(exc).__name__
+    if info.get("info"):
+        text += f" ({info['info']})"
+    return text
+
+
+_POLICY_ERRORS = {0: "passwordExpired", 1: "accountLocked", 2: "changeAfterReset",
+                  3: "passwordModNotAllowed", 4: "mustSupplyOldPassword", 5: "insufficientPasswordQuality",
+                  6: "passwordTooShort", 7: "passwordTooYoung", 8: "passwordInHistory"}
+
+
+def _response_controls(exc: Exception) -> list:
+    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    raw = info.get("ctrls") or []
+    try:
+        return ldap.controls.DecodeControlTuples(raw)
+    except Exception:   # noqa: BLE001 (an undecodable control is no control)
+        return []
+
+
+def _policy_state(controls) -> dict:
+    """``{"error": name, "graceLogins": n, "expiresIn": seconds}`` from a ppolicy response control."""
+    state: dict = {}
+    for control in controls or ():
+        if not isinstance(control, PasswordPolicyControl):
+            continue
+        if control.error is not None:
+            state["error"] = _POLICY_ERRORS.get(int(control.error), str(control.error))
+        if control.graceAuthNsRemaining is not None:
+            state["graceLogins"] = int(control.graceAuthNsRemaining)
+        if control.timeBeforeExpiration is not None:
+            state["expiresIn"] = int(control.timeBeforeExpiration)
+    return state
+
+
+def _samba_changes(password: str) -> list:
+    from passlib.hash import lmhash, nthash
+    nt = nthash.hash(password).upper()
+    try:
+        lm = lmhash.hash(password).upper()
+    except (ValueError, UnicodeEncodeError):
+        lm = None
+    changes = [(ldap.MOD_REPLACE, "sambaNTPassword", [nt.encode("ascii")])]
+    if lm:
+        changes.append((ldap.MOD_REPLACE, "sambaLMPassword", [lm.encode("ascii")]))
+    return changes
+
+
+def ldap_sources(sources) -> list[LDAPSource]:
+    return [s for s in sources if isinstance(s, LDAPSource)]
+
+
+def groups_of(sources, uid: str) -> list[str]:
+    """Groups of ``uid`` across every LDAP source: the user's DN comes from the
+    source that knows the user; each LDAP source contributes its groups."""
+    ldaps = ldap_sources(sources)
+    dn = None
+    for source in ldaps:
+        dn = source.lookup_dn(uid)
+        if dn:
+            break
+    found: set[str] = set()
+    for source in ldaps:
+        found.update(source.groups_of(uid, dn=dn))
+    return sorted(found)
+
+
+def members(sources, group_uid: str) -> list[str] | None:
+    """Members of the group ``group_uid`` from the first LDAP source that has it;
+    each member named by the source whose baseDN holds it."""
+    ldaps = ldap_sources(sources)
+
+    def resolve(dn, attrs):
+        owners = sorted((s for s in ldaps if _below(dn, s.base_dn)), key=lambda s: -len(s.base_dn))
+        return (owners[0] if owners else ldaps[0]).member_uid(dn, attrs)
+
+    for source in ldaps:
+        found = source.members(group_uid, resolve)
+        if found is not None:
+            return found
+    return None
