@@ -286,12 +286,18 @@ class MariaDBServer(DatabaseServer):
         self.socket = self.base / "mariadbd.sock"
 
     def initialize(self) -> None:
-        self.run([self.install_db, "--no-defaults", f"--datadir={self.data}",
+        # A temp directory of its own: parallel instances sharing /tmp collided there.
+        self.tmp = self.base / "tmp"
+        self.tmp.mkdir()
+        if self.root:
+            os.chown(self.tmp, self.uid, self.gid)
+        self.run([self.install_db, "--no-defaults", f"--datadir={self.data}", f"--tmpdir={self.tmp}",
                   "--auth-root-authentication-method=normal", "--skip-test-db",
                   "--skip-name-resolve"], "mariadb-install-db")
 
     def launch(self) -> None:
-        self.spawn([self.mariadbd, "--no-defaults", f"--datadir={self.data}", f"--socket={self.socket}",
+        self.spawn([self.mariadbd, "--no-defaults", f"--datadir={self.data}", f"--tmpdir={self.tmp}",
+                    f"--socket={self.socket}",
                     f"--port={self.port}", f"--bind-address={self.host}", "--skip-name-resolve",
                     "--skip-log-bin", f"--pid-file={self.base / 'mariadbd.pid'}",
                     f"--log-error={self.log_path}", "--innodb-buffer-pool-size=32M",

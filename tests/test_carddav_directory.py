@@ -63,14 +63,18 @@ def _people(db) -> str:
     return url
 
 
-def _client(tmp_path, url, overrides=None, **entry):
+def _defaults(tmp_path, url, overrides=None, **entry):
     config = embedded_config(tmp_path / "conf")
     defaults = load_system_defaults(str(config), {})
     source = {"type": "sql", "id": "people", "viewURL": url, "canAuthenticate": "NO", "isAddressBook": "YES",
               "displayName": "Company", "mapping": {"facsimiletelephonenumber": ["fax"]},
               "SOGoLDAPContactInfoAttribute": "info", **entry}
     sources = list(defaults.get("SOGoUserSources")) + [source]
-    return Client(create_app(load_system_defaults(str(config), {"SOGoUserSources": sources, **(overrides or {})})))
+    return load_system_defaults(str(config), {"SOGoUserSources": sources, **(overrides or {})})
+
+
+def _client(tmp_path, url, overrides=None, **entry):
+    return Client(create_app(_defaults(tmp_path, url, overrides, **entry)))
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -114,8 +118,8 @@ def test_directory_book_lists_only_by_search(tmp_path, people_url):
     found = query(client, email(b"example.com"))
     assert set(found) == {PEOPLE + "jdoe", PEOPLE + "asmith"}
     data = found[PEOPLE + "jdoe"][CARD + "address-data"].text
-    # (``mapping`` is an LDAP-only key in the config schema: the pure test above covers it)
     assert "TEL;TYPE=work:+1 555 1000" in data and "NOTE:room 1" in data and "FN:John Doe" in data
+    assert "TEL;TYPE=fax:+1 555 1001" in data                                  # the source's mapping
     etag = found[PEOPLE + "jdoe"][D + "getetag"].text
     assert etag.startswith("hash")
     assert set(query(client, email(b"."))) == {PEOPLE + u for u in ("jdoe", "asmith", "bjones")}
@@ -155,3 +159,105 @@ def test_search_minimum_word_length(tmp_path, people_url):
     client = _client(tmp_path, people_url, overrides={"SOGoSearchMinimumWordLength": 4})
     assert query(client, email(b"org")) == {}
     assert set(query(client, email(b".org"))) == {PEOPLE + "bjones"}
+
+
+def test_mapping_of_a_sql_source(tmp_path, people_url):
+    # guide §5.6: ``mapping`` belongs to every source, SQL ones included: columns are tried in order
+    mapping = {"facsimiletelephonenumber": ["fax"], "title": ["info", "o"], "mozillanickname": ["givenname"],
+               "mail": ["nosuchcolumn", "mail"]}
+    defaults = _defaults(tmp_path, people_url, mapping=mapping)
+    assert not [w for w in defaults.warnings if "mapping" in w]
+    client = Client(create_app(defaults))
+    found = query(client, email(b"example.com"))
+    jdoe = found[PEOPLE + "jdoe"][CARD + "address-data"].text
+    asmith = found[PEOPLE + "asmith"][CARD + "address-data"].text
+    assert "TEL;TYPE=fax:+1 555 1001" in jdoe and "TITLE:room 1" in jdoe and "NICKNAME:John" in jdoe
+    assert "TITLE:Acme" in asmith and "NICKNAME:Anna" in asmith          # first non-empty column wins
+    assert "EMAIL;TYPE=work,pref:anna@example.com" in asmith
+
+
+# --------------------------------------------------------------------------- domains (guide §5.15)
+
+def _domain_source(url, source_id, **extra):
+    return {"type": "sql", "id": source_id, "viewURL": url, "canAuthenticate": "YES", "isAddressBook": "YES",
+            "displayName": source_id, "userPasswordAlgorithm": "ssha256", "prependPasswordScheme": "YES",
+            **extra}
+
+
+@pytest.fixture
+def domains_conf(tmp_path):
+    """Domains a, b and c.example, a user in each (alice, bert, carol), plus dave of the top-level
+    source whose DomainFieldName column puts him in b.example; demo's top-level source has no domain."""
+    from sogod.auth.embedded_users import EmbeddedUsers
+    from tests.services import SQLiteDatabase
+    (tmp_path / "conf").mkdir()
+    db = SQLiteDatabase(tmp_path / "domains.db")
+    for table, uid in (("users_a", "alice"), ("users_b", "bert"), ("users_c", "carol"), ("users_d", "dave")):
+        users = EmbeddedUsers(db.url(table))
+        users.ensure_table()
+        users.add(uid, "pw", cn=uid.title(), mail=f"{uid}@example.net")
+    engine = create_engine(parse_store_url(db.url("users_d")).database_url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE users_d ADD COLUMN c_domain VARCHAR(64)"))
+        conn.execute(text("UPDATE users_d SET c_domain = 'B.example'"))
+    engine.dispose()
+    database.dispose_all()
+    config = embedded_config(tmp_path / "conf")
+    top = list(load_system_defaults(str(config), {}).get("SOGoUserSources"))
+    top.append(_domain_source(db.url("users_d"), "dir_d", DomainFieldName="c_domain"))
+    domains = {f"{d}.example": {"SOGoUserSources": [_domain_source(db.url(f"users_{d}"), f"dir_{d}")]}
+               for d in "abc"}
+
+    def client(**overrides):
+        defaults = load_system_defaults(str(config), {"SOGoUserSources": top, "domains": domains, **overrides})
+        return Client(create_app(defaults))
+    yield client
+    database.dispose_all()
+
+
+def _books(client, uid, password="pw") -> set[str]:
+    body = b'<D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/></D:prop></D:propfind>'
+    r = client.open(f"/SOGo/dav/{uid}/Contacts/", method="PROPFIND", data=body,
+                    headers={**basic(uid, password), "Depth": "1"})
+    assert r.status_code == 207, r.data
+    return {h.rstrip("/").rsplit("/", 1)[1] for h, v in multistatus(r.data).items()
+            if CARD + "directory" in {c.tag for c in v["200"][D + "resourcetype"]}}
+
+
+def test_domains_are_isolated(domains_conf):
+    client = domains_conf()
+    # the top-level sources (users, dir_d) belong to every domain
+    assert _books(client, "alice") == {"users", "dir_d", "dir_a"}
+    assert _books(client, "bert") == {"users", "dir_d", "dir_b"}
+    assert _books(client, "dave") == {"users", "dir_d", "dir_b"}        # c_domain = B.example
+    assert _books(client, "demo", "demo") == {"users", "dir_d"}         # no domain: no domain's books
+    # another domain's book cannot be reached by its URL either
+    assert propfind(client, "/SOGo/dav/demo/Contacts/dir_a/", depth="0").status_code == 404
+    r = client.open("/SOGo/dav/alice/Contacts/dir_b/", method="PROPFIND",
+                    headers={**basic("alice", "pw"), "Depth": "0"})
+    assert r.status_code == 404
+    r = client.open("/SOGo/dav/alice/Contacts/dir_a/", method="PROPFIND",
+                    headers={**basic("alice", "pw"), "Depth": "0"})
+    assert r.status_code == 207
+
+
+def test_domains_visibility(domains_conf):
+    client = domains_conf(SOGoDomainsVisibility=[["a.example", "b.example"]])
+    assert _books(client, "alice") == {"users", "dir_d", "dir_a", "dir_b"}
+    assert _books(client, "dave") == {"users", "dir_d", "dir_a", "dir_b"}
+    assert _books(client, "carol") == {"users", "dir_d", "dir_c"}
+    body = (b'<C:addressbook-query ' + NS + b'><D:prop><D:getetag/></D:prop><C:filter>'
+            b'<C:prop-filter name="EMAIL"><C:text-match>bert@</C:text-match></C:prop-filter>'
+            b'</C:filter></C:addressbook-query>')
+    r = client.open("/SOGo/dav/alice/Contacts/dir_b/", method="REPORT", data=body,
+                    headers={**basic("alice", "pw"), "Depth": "1"})
+    assert list(multistatus(r.data)) == ["/SOGo/dav/alice/Contacts/dir_b/bert"]
+
+
+def test_visible_domains_is_pure():
+    from sogod.carddav.directory import visible_domains
+    groups = [["a.example", "B.example"], ["b.example", "c.example"], "junk"]
+    assert visible_domains(groups, "a.example") == {"a.example", "b.example"}
+    assert visible_domains(groups, "b.example") == {"a.example", "b.example", "c.example"}
+    assert visible_domains(groups, "d.example") == {"d.example"}
+    assert visible_domains(groups, None) == set() and visible_domains(None, "a.example") == {"a.example"}

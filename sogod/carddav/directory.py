@@ -11,6 +11,9 @@ and from an addressbook-query without a text-match: only searches return
 entries, each needle at least ``SOGoSearchMinimumWordLength`` characters
 (or a single "."), at most ``SOGoLDAPQueryLimit`` of them. ETags are
 ``hash<number>`` as SOGo gives its LDAP contacts.
+
+With ``domains``, a user sees the books of sources without a domain, of the
+user's domain, and of the domains SOGoDomainsVisibility makes visible to it.
 """
 
 from __future__ import annotations
@@ -232,14 +235,47 @@ class DirectoryCard(Resource):
         return self.text.encode("utf-8"), self.content_type
 
 
-def _sources(ctx):
-    return [s for s in ctx.services.directory.sources if getattr(s, "is_address_book", False)]
+# --------------------------------------------------------------------------- domains (guide §5.15)
+
+def user_domain(directory, user) -> str | None:
+    """The user's domain: the source's DomainFieldName column, else the domain whose
+    SOGoUserSources hold the user's source; None for a top-level source."""
+    if user is None:
+        return None
+    if user.domain:
+        return user.domain.lower()
+    domain = getattr(directory.source(user.source_id), "source_domain", None)
+    return domain.lower() if domain else None
+
+
+def visible_domains(visibility, domain: str | None) -> set[str]:
+    """``domain`` and the domains SOGoDomainsVisibility (groups of domains) makes visible to it."""
+    if not domain:
+        return set()
+    visible = {domain}
+    for group in visibility or ():
+        members = {str(d).lower() for d in group} if isinstance(group, (list, tuple)) else set()
+        if domain in members:
+            visible |= members
+    return visible
+
+
+def visible_sources(sources, domains: set[str]) -> list:
+    """Address-book sources of no domain (every domain sees them) or of one of ``domains``."""
+    return [s for s in sources if getattr(s, "is_address_book", False)
+            and (not getattr(s, "source_domain", None) or s.source_domain.lower() in domains)]
+
+
+def _sources(ctx, home):
+    directory = ctx.services.directory
+    domain = user_domain(directory, ctx.user or home.owner)
+    return visible_sources(directory.sources, visible_domains(ctx.defaults.get("SOGoDomainsVisibility"), domain))
 
 
 def directory_books(ctx, home) -> list[DirectoryBook]:
-    return [DirectoryBook(home, s) for s in _sources(ctx)]
+    return [DirectoryBook(home, s) for s in _sources(ctx, home)]
 
 
 def directory_book(ctx, home, name: str) -> DirectoryBook | None:
-    source = next((s for s in _sources(ctx) if s.id == name), None)
+    source = next((s for s in _sources(ctx, home) if s.id == name), None)
     return DirectoryBook(home, source) if source is not None else None

@@ -42,6 +42,9 @@ SOURCE_KEYS = table(
     Key("ModulesConstraints", "dict", None, D,
         "Restrict the Mail, Calendar or ActiveSync module to entries matching attribute "
         "values, e.g. { Calendar = { ou = employees; }; }.", COMMON),
+    Key("mapping", "dict", None, D,
+        "Contact field -> list of attributes (LDAP) or columns (SQL) tried in order, to "
+        "override the built-in mapping of entries to contacts.", COMMON),
     Key("SOGoLDAPContactInfoAttribute", "string", None, D,
         "Attribute shown next to names in address completion, for this source only.", COMMON),
     Key("SOGoLDAPQueryLimit", "int", None, D,
@@ -78,9 +81,6 @@ SOURCE_KEYS = table(
         "across the installation.", LDAP),
     Key("SearchFieldNames", "array", None, D,
         "Attributes matched by searches; sn, displayName and telephoneNumber when unset.", LDAP),
-    Key("mapping", "dict", None, D,
-        "Contact field -> list of LDAP attributes tried in order, to override the "
-        "built-in mapping.", LDAP),
     Key("objectClasses", "array", None, D,
         "Object classes given to entries created in the directory (modifiers, abOU).", LDAP),
     Key("GroupObjectClasses", "array", None, D,
