@@ -8,7 +8,8 @@ PYTEST_ARGS ?=
 # Debian packages: what `make run` needs, and what the tests start for real.
 RUN_DEBS  := python3-venv
 TEST_DEBS := python3-venv postgresql mariadb-server memcached dovecot-core \
-             gnustep-base-runtime apache2 sogo slapd ldap-utils libldap2-dev libsasl2-dev
+             gnustep-base-runtime apache2 sogo slapd ldap-utils \
+             build-essential python3-dev libldap2-dev libsasl2-dev
 
 .PHONY: run test venv test-deps clean bench
 

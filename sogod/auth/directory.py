@@ -120,13 +120,21 @@ class UserDirectory:
                 return user
         return None
 
+    def _has_ldap(self) -> bool:
+        # python-ldap is optional (the `ldap` extra): only imported when a source needs it.
+        return any(type(s).__name__ == "LDAPSource" for s in self.sources)
+
     def groups_of(self, uid: str) -> list[str]:
         """The groups ``uid`` belongs to (LDAP sources; SQL sources have none)."""
+        if not self._has_ldap():
+            return []
         from .ldap import groups_of
         return groups_of(self.sources, uid)
 
     def members(self, group_uid: str) -> list[str] | None:
         """UIDs of the members of a group, or None when no source knows it as a group."""
+        if not self._has_ldap():
+            return None
         from .ldap import members
         return members(self.sources, group_uid)
 

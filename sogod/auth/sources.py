@@ -70,7 +70,11 @@ def make_source(entry: dict, defaults) -> UserSource:
     if kind == "sql":
         from . import sql  # noqa: F401  (registers itself)
     elif kind == "ldap":
-        from . import ldap  # noqa: F401  (registers itself)
+        try:
+            from . import ldap  # noqa: F401  (registers itself)
+        except ImportError:
+            raise SourceError("SOGoUserSources entry of type ldap: python-ldap is not installed "
+                              "(pip install 'sogod[ldap]', which needs libldap2-dev and libsasl2-dev)") from None
     factory = SOURCE_TYPES.get(kind)
     if factory is None:
         raise SourceError(f"SOGoUserSources entry {entry.get('id')!r}: type {kind!r} is not supported")
