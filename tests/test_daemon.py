@@ -319,3 +319,31 @@ def test_workers_share_verified_credentials_through_memcached(config, memcached_
         assert entry and '"uid": "demo"' in entry
         assert '"demo"' not in entry.split('"user"')[0]   # salt and hash only, no password
         assert propfind(daemon, auth=("demo", "wrong")).status_code == 401
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only meaningful when the tests run as root")
+def test_as_root_embedded_mode_hands_its_directory_to_the_worker_account():
+    directory = unprivileged_dir() / "var"
+    port = Daemon(directory / "sogo.conf").port
+    proc = subprocess.Popen(SOGOD + ["--embedded", str(directory), "-WOPort", f"127.0.0.1:{port}",
+                                     "-SOGodUser", "nobody"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = requests.request("PUT", f"http://127.0.0.1:{port}/SOGo/dav/demo/Calendar/personal/e.ics",
+                                     headers={**basic("demo", "demo"), "Content-Type": "text/calendar"},
+                                     data=b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+                                          b"UID:e\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T100000Z\r\n"
+                                          b"END:VEVENT\r\nEND:VCALENDAR\r\n", timeout=5)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert r.status_code == 201          # the SQLite file is writable by the workers
+        assert (directory / "sogo.db").stat().st_uid == pwd.getpwnam("nobody").pw_uid
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -74,8 +74,9 @@ class SQLSource(UserSource):
             try:
                 self._table = Table(self.url.table, MetaData(), autoload_with=get_engine(self.url))
             except SQLAlchemyError as exc:
+                detail = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
                 raise SourceError(f"SQL source {self.id!r}: cannot read {redact_url(self.url.original)}: "
-                                  f"{type(exc).__name__}") from None
+                                  f"{type(exc).__name__}: {detail}") from None
         return self._table
 
     def _column(self, name):

@@ -68,7 +68,25 @@ def prepare_embedded(cmd: CommandLine) -> CommandLine:
     overrides.update(cmd.overrides)
     cmd.config_path, cmd.overrides = config_path, overrides
     _ensure_demo_user(cmd)
+    _hand_over(cmd, directory)
     return cmd
+
+
+def _hand_over(cmd: CommandLine, directory: str) -> None:
+    """Started as root, the workers run as SOGodUser when that account exists:
+    give it the embedded directory, or the SQLite file is read-only to them."""
+    if os.geteuid() != 0:
+        return
+    import pwd
+    from ..config import load_system_defaults
+    name = load_system_defaults(cmd.config_path, cmd.overrides).get("SOGodUser") or "sogo"
+    try:
+        account = pwd.getpwnam(name)
+    except KeyError:
+        return                      # workers run as root (with a warning) in this trial mode
+    for root, dirs, files in os.walk(directory):
+        for entry in [root, *(os.path.join(root, n) for n in dirs + files)]:
+            os.chown(entry, account.pw_uid, account.pw_gid)
 
 
 def _ensure_demo_user(cmd: CommandLine) -> None:
