@@ -437,17 +437,8 @@ def test_dav_answers_503_while_slapd_is_down(tmp_path, ldap_server):
     assert _propfind(client, "/SOGo/dav/deep/", ("deep", "deep-pw")).status_code == 207
 
 
-def test_group_acl_through_dav(tmp_path, ldap_server, monkeypatch):
-    """An ``@staff`` ACL entry grants bob (member) and deep (nested member), not carol.
-
-    UserDirectory gains ``groups_of`` / ``members`` delegating to sogod.auth.ldap
-    (patched in here until directory.py carries them)."""
-    from sogod.auth import ldap as ldap_auth
-    from sogod.auth.directory import UserDirectory
-    from tests.test_access_matrix import event
-    if not hasattr(UserDirectory, "groups_of"):
-        monkeypatch.setattr(UserDirectory, "groups_of",
-                            lambda self, uid: ldap_auth.groups_of(self.sources, uid), raising=False)
+def _people_and_groups_app(tmp_path, ldap_server, *, groups_login: bool):
+    """The in-process app with two LDAP sources: people (indirect bind) and groups."""
     from werkzeug.test import Client
 
     from sogod.config import load_system_defaults
@@ -459,8 +450,22 @@ def test_group_acl_through_dav(tmp_path, ldap_server, monkeypatch):
               "UIDFieldName": "uid", "canAuthenticate": "YES"}
     groups = {"type": "ldap", "id": "groups", "hostname": ldap_server.url, "baseDN": GROUPS,
               "bindDN": BIND_DN, "bindPassword": BIND_PASSWORD, "IDFieldName": "cn",
-              "UIDFieldName": "cn", "canAuthenticate": "YES"}
-    client = Client(create_app(load_system_defaults(str(config), {"SOGoUserSources": [people, groups]})))
+              "UIDFieldName": "cn", "canAuthenticate": "YES" if groups_login else "NO"}
+    return Client(create_app(load_system_defaults(str(config), {"SOGoUserSources": [people, groups]})))
+
+
+def test_group_acl_through_dav(tmp_path, ldap_server, monkeypatch):
+    """An ``@staff`` ACL entry grants bob (member) and deep (nested member), not carol.
+
+    UserDirectory gains ``groups_of`` / ``members`` delegating to sogod.auth.ldap
+    (patched in here until directory.py carries them)."""
+    from sogod.auth import ldap as ldap_auth
+    from sogod.auth.directory import UserDirectory
+    from tests.test_access_matrix import event
+    if not hasattr(UserDirectory, "groups_of"):
+        monkeypatch.setattr(UserDirectory, "groups_of",
+                            lambda self, uid: ldap_auth.groups_of(self.sources, uid), raising=False)
+    client = _people_and_groups_app(tmp_path, ldap_server, groups_login=True)
     alice = basic("alice", "alice-pw")
     cal = "/SOGo/dav/alice/Calendar/personal/"
     assert client.put(cal + "e.ics", data=event("e"), headers={**alice, "Content-Type": "text/calendar"}
@@ -478,19 +483,7 @@ def test_group_acl_through_dav(tmp_path, ldap_server, monkeypatch):
 
 def test_invited_ldap_group_expands_to_its_members(tmp_path, ldap_server):
     """alice invites staff@example.com: bob (member) and deep (nested member) get the event."""
-    from werkzeug.test import Client
-
-    from sogod.config import load_system_defaults
-    from sogod.http.app import create_app
-    (tmp_path / "conf").mkdir()
-    config = embedded_config(tmp_path / "conf")
-    people = {"type": "ldap", "id": "people", "hostname": ldap_server.url, "baseDN": USERS,
-              "bindDN": BIND_DN, "bindPassword": BIND_PASSWORD, "bindFields": ["uid"],
-              "UIDFieldName": "uid", "canAuthenticate": "YES"}
-    groups = {"type": "ldap", "id": "groups", "hostname": ldap_server.url, "baseDN": GROUPS,
-              "bindDN": BIND_DN, "bindPassword": BIND_PASSWORD, "IDFieldName": "cn",
-              "UIDFieldName": "cn", "canAuthenticate": "NO"}
-    client = Client(create_app(load_system_defaults(str(config), {"SOGoUserSources": [people, groups]})))
+    client = _people_and_groups_app(tmp_path, ldap_server, groups_login=False)
     body = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:grp-1\r\n"
             "DTSTAMP:20260101T000000Z\r\nDTSTART:20260301T100000Z\r\nDTEND:20260301T110000Z\r\n"
             "SUMMARY:All hands\r\nORGANIZER:mailto:alice@example.com\r\n"
