@@ -255,9 +255,12 @@ def test_domains_visibility(domains_conf):
 
 
 def test_visible_domains_is_pure():
-    from sogod.carddav.directory import visible_domains
+    from sogod.auth.directory import UserDirectory
+    from sogod.cache import LocalCache
     groups = [["a.example", "B.example"], ["b.example", "c.example"], "junk"]
-    assert visible_domains(groups, "a.example") == {"a.example", "b.example"}
-    assert visible_domains(groups, "b.example") == {"a.example", "b.example", "c.example"}
-    assert visible_domains(groups, "d.example") == {"d.example"}
-    assert visible_domains(groups, None) == set() and visible_domains(None, "a.example") == {"a.example"}
+    visible_domains = UserDirectory([], LocalCache(), visibility=groups).visible_domains
+    assert visible_domains("a.example") == {"a.example", "b.example"}
+    assert visible_domains("b.example") == {"a.example", "b.example", "c.example"}
+    assert visible_domains("d.example") == {"d.example"}
+    assert visible_domains(None) == set()
+    assert UserDirectory([], LocalCache()).visible_domains("a.example") == {"a.example"}

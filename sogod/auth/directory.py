@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from ..server.logs import get_logger
@@ -16,10 +17,14 @@ EMAIL_PREFIX = "sogod:email:"
 
 
 class UserDirectory:
-    def __init__(self, sources: list[UserSource], cache):
+    def __init__(self, sources: list[UserSource], cache, *, domain_based_uid: bool = False,
+                 visibility=None):
         self.sources = sources
         self.cache = cache
         self.credentials = CredentialCache(cache)
+        # SOGoEnableDomainBasedUID: a user of a domain's source is ``uid@domain`` (guide §5.15).
+        self.domain_based_uid = domain_based_uid
+        self.visibility = visibility or ()
 
     @classmethod
     def from_config(cls, defaults, cache) -> "UserDirectory":
@@ -37,30 +42,128 @@ class UserDirectory:
                 raise SourceError(f"two SOGoUserSources entries have the id {source.id!r}")
             seen.add(source.id)
             sources.append(source)
-        return cls(sources, cache)
+        return cls(sources, cache, domain_based_uid=bool(defaults.bool("SOGoEnableDomainBasedUID")),
+                   visibility=defaults.get("SOGoDomainsVisibility"))
+
+    # -- domains (guide §5.15) -------------------------------------------
+    def _domains(self) -> set[str]:
+        return {s.source_domain.lower() for s in self.sources if getattr(s, "source_domain", None)}
+
+    def _split(self, name: str) -> tuple[str, str | None]:
+        """``(local, domain)`` for ``local@domain`` when domain-based UIDs are on and
+        ``domain`` is a configured domain; else ``(name, None)``."""
+        if self.domain_based_uid and "@" in name:
+            local, _, domain = name.rpartition("@")
+            if local and domain.lower() in self._domains():
+                return local, domain.lower()
+        return name, None
+
+    def _sources_for(self, domain: str | None) -> list[UserSource]:
+        """The sources a name of ``domain`` is looked up in: that domain's and the top-level ones."""
+        if domain is None:
+            return list(self.sources)
+        return [s for s in self.sources
+                if not getattr(s, "source_domain", None) or s.source_domain.lower() == domain]
+
+    def _qualified(self, source: UserSource, user: User | None) -> User | None:
+        """``user`` as the rest of sogod knows it: with its source's domain, and
+        named ``uid@domain`` under SOGoEnableDomainBasedUID."""
+        domain = getattr(source, "source_domain", None)
+        if user is None or not domain:
+            return user
+        changes = {}
+        if not user.domain:
+            changes["domain"] = domain.lower()
+        if self.domain_based_uid and "@" not in user.uid:
+            changes["uid"] = f"{user.uid}@{domain.lower()}"
+        return dataclasses.replace(user, **changes) if changes else user
+
+    def domain_of(self, user: User | None) -> str | None:
+        """The user's domain: its own, else its source's; None for a top-level source."""
+        if user is None:
+            return None
+        if user.domain:
+            return user.domain.lower()
+        domain = getattr(self.source(user.source_id), "source_domain", None)
+        return domain.lower() if domain else None
+
+    def visible_domains(self, domain: str | None) -> set[str]:
+        """``domain`` and the domains SOGoDomainsVisibility groups with it."""
+        if not domain:
+            return set()
+        visible = {domain}
+        for group in self.visibility:
+            members = {str(d).lower() for d in group} if isinstance(group, (list, tuple)) else set()
+            if domain in members:
+                visible |= members
+        return visible
+
+    def can_see(self, viewer: User | None, other: User | None) -> bool:
+        """Whether ``viewer`` may see ``other``: same domain, a domain made visible,
+        or either of them in a top-level source."""
+        mine, theirs = self.domain_of(viewer), self.domain_of(other)
+        return not mine or not theirs or theirs in self.visible_domains(mine)
 
     def authenticate(self, login: str, password: str) -> User | None:
         """The user for these credentials, or None. Raises SourceError when no source could answer."""
         if not login or not password:
             return None
         user = self.credentials.check(login, password)
-        if user is not None:
+        if user is not None and self._still_allowed(login, user):
             return user
         failures = 0
-        candidates = [s for s in self.sources if s.can_authenticate]
+        local, domain = self._split(login)
+        candidates = [s for s in self._sources_for(domain) if s.can_authenticate]
         for source in candidates:
+            name = local if getattr(source, "source_domain", None) else login
             try:
-                user = source.authenticate(login, password)
+                user = self._qualified(source, source.authenticate(name, password))
             except SourceError as exc:
                 failures += 1
                 log.error("%s", exc)
                 continue
             if user is not None:
-                self.credentials.remember(login, password, user)
+                if not _policy_pending(user):
+                    self.credentials.remember(login, password, user)
                 return user
+        if any(getattr(s, "password_policy", False) for s in candidates):
+            # Possibly refused by the password policy (expired, must change): no
+            # entry cached before may serve this login any more.
+            self.credentials.forget(login)
         if candidates and failures == len(candidates):
             raise SourceError("no user source could be reached")
         return None
+
+    def change_password(self, user: User, new_password: str, logins=()) -> None:
+        """Change ``user``'s password in its source and drop the cached credentials
+        of its uid and of ``logins`` (other names it logs in with)."""
+        source = self.source(user.source_id)
+        if source is None:
+            raise SourceError(f"no source {user.source_id!r}")
+        local = user.uid
+        if self.domain_based_uid and getattr(source, "source_domain", None):
+            local = self._split(user.uid)[0]
+        source.change_password(local, new_password)
+        for login in {user.uid, local, *logins}:
+            self.credentials.forget(login)
+
+    def _still_allowed(self, login: str, user: User) -> bool:
+        """A cached credential serves only while the source's password policy would
+        still let the user bind; else it is dropped and the source asked again."""
+        source = self.source(user.source_id)
+        if not getattr(source, "password_policy", False):
+            return True
+        local = self._split(user.uid)[0] if getattr(source, "source_domain", None) else user.uid
+        try:
+            reason = source.policy_blocks(local)
+        except SourceError as exc:
+            log.error("%s", exc)
+            reason = "unverifiable"
+        if reason is None:
+            return True
+        log.info("cached credential of %r dropped: %s", login.replace("'", ""), reason)
+        self.credentials.forget(login)
+        return False
 
     def lookup(self, uid: str) -> User | None:
         cached = self.cache.get(USER_PREFIX + uid.lower())
@@ -69,12 +172,17 @@ class UserDirectory:
                 return User.from_json(json.loads(cached))
             except (ValueError, KeyError):
                 pass
-        for source in self.sources:
+        local, domain = self._split(uid)
+        for source in self._sources_for(domain):
+            name = local if getattr(source, "source_domain", None) else uid
             try:
-                user = source.lookup(uid)
+                user = self._qualified(source, source.lookup(name))
             except SourceError as exc:
                 log.error("%s", exc)
                 continue
+            if user is not None and self.domain_based_uid and getattr(source, "source_domain", None) \
+                    and user.uid.lower() != uid.lower():
+                continue        # a domain's user asked for without (or with another) domain
             if user is not None:
                 self.cache.set(USER_PREFIX + uid.lower(), json.dumps(user.to_json()))
                 return user
@@ -90,6 +198,7 @@ class UserDirectory:
                 log.error("%s", exc)
                 continue
             for user in users:
+                user = self._qualified(source, user)
                 found.setdefault(user.uid, user)
         return [found[uid] for uid in sorted(found)][:limit]
 
@@ -111,7 +220,7 @@ class UserDirectory:
             if finder is None:
                 continue
             try:
-                user = finder(address)
+                user = self._qualified(source, finder(address))
             except SourceError as exc:
                 log.error("%s", exc)
                 continue
@@ -140,3 +249,9 @@ class UserDirectory:
 
     def source(self, source_id: str) -> UserSource | None:
         return next((s for s in self.sources if s.id == source_id), None)
+
+
+def _policy_pending(user: User) -> bool:
+    """The source's password policy spoke at this login (grace logins, expiry warning):
+    such a login is not cached, so the next one asks the source again."""
+    return any(key.startswith("passwordPolicy.") for key in user.attributes)

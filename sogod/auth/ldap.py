@@ -9,8 +9,10 @@ Every value that comes from a user is escaped before it enters a filter or a DN.
 
 from __future__ import annotations
 
+import calendar
 import os
 import threading
+import time
 from urllib.parse import urlsplit
 
 import ldap
@@ -160,6 +162,7 @@ class LDAPSource(UserSource):
         self.domain = entry.get("domain")
         self._lock = threading.RLock()
         self._conn: _Connection | None = None
+        self._policies: dict[str, tuple[float, dict]] = {}
 
     # -- connection ------------------------------------------------------
     def _open(self) -> _Connection:
@@ -217,14 +220,15 @@ class LDAPSource(UserSource):
                     raise SourceError(f"LDAP source {self.id!r}: bindDN {self.bind_dn!r} refused") from None
 
     def _search(self, flt: str, *, base: str | None = None, scope: int | None = None,
-                limit: int | None = None, as_service: bool = True) -> list[tuple[str, dict]]:
+                limit: int | None = None, as_service: bool = True,
+                attrlist: list[str] | None = None) -> list[tuple[str, dict]]:
         base = self.base_dn if base is None else base
         scope = self.scope if scope is None else scope
         sizelimit = limit or 0
 
         def operation(connection):
             conn = connection.conn
-            msgid = conn.search_ext(base, scope, flt, None, sizelimit=sizelimit,
+            msgid = conn.search_ext(base, scope, flt, attrlist, sizelimit=sizelimit,
                                     timeout=self.query_timeout or -1)
             found = []
             try:
@@ -332,6 +336,41 @@ class LDAPSource(UserSource):
             return None
         found = self._one(and_filters(any_equal([self.uid_field], uid), self.filter))
         return self._user(*found) if found else None
+
+    def policy_blocks(self, uid: str) -> str | None:
+        """Why the password policy would refuse ``uid``'s next bind, read from the
+        entry's ppolicy attributes (reset, locked, expired by its pwdPolicySubentry's
+        pwdMaxAge); None when nothing does.  A verified credential cached earlier must
+        not outlive such a state."""
+        if not self.password_policy or not _acceptable_login(uid):
+            return None
+        found = self._search(and_filters(any_equal([self.uid_field], uid), self.filter), limit=2,
+                             attrlist=["pwdReset", "pwdAccountLockedTime", "pwdChangedTime",
+                                       "pwdPolicySubentry"])
+        if len(found) != 1:
+            return "unknown user"
+        attrs = found[0][1]
+        if (self._first(attrs, "pwdReset") or "").upper() == "TRUE":
+            return "changeAfterReset"
+        if self._first(attrs, "pwdAccountLockedTime"):
+            return "accountLocked"
+        changed, subentry = self._first(attrs, "pwdChangedTime"), self._first(attrs, "pwdPolicySubentry")
+        if changed and subentry:
+            max_age = _int(self._first(self._policy(subentry), "pwdMaxAge"))
+            if max_age > 0 and _generalized_time(changed) + max_age <= time.time():
+                return "passwordExpired"
+        return None
+
+    def _policy(self, dn: str) -> dict:
+        """A pwdPolicy entry, kept for a minute."""
+        now = time.monotonic()
+        cached = self._policies.get(dn.lower())
+        if cached and cached[0] > now:
+            return cached[1]
+        found = self._search("(objectClass=*)", base=dn, scope=ldap.SCOPE_BASE, limit=1)
+        attrs = found[0][1] if found else {}
+        self._policies[dn.lower()] = (now + 60, attrs)
+        return attrs
 
     def lookup_login(self, login: str) -> User | None:
         if not _acceptable_login(login):
@@ -600,6 +639,14 @@ def ldap_password_value(password: str, algorithm: str) -> str:
     if name in _OPENLDAP:           # OpenLDAP's spelling: base64 digests
         return _OPENLDAP[name] + passwords.hash_password(password, name + ".b64")
     return passwords.hash_password(password, name, prepend_scheme=True)
+
+
+def _generalized_time(text: str) -> float:
+    """Seconds since the epoch of an LDAP GeneralizedTime (``20000101000000Z``)."""
+    try:
+        return float(calendar.timegm(time.strptime(text[:14], "%Y%m%d%H%M%S")))
+    except ValueError:
+        return 0.0
 
 
 def _describe(exc: Exception) -> str:

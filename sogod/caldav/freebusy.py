@@ -275,6 +275,9 @@ def may_read(ctx, user) -> bool:
     """The requester holds a role on at least one of ``user``'s calendars."""
     if ctx.user is not None and ctx.user.uid == user.uid:
         return True
+    can_see = getattr(ctx.services.directory, "can_see", None)
+    if can_see is not None and not can_see(ctx.user, user):
+        return False                # another domain, not made visible (guide §5.15)
     return bool(readable_folders(ctx, user))
 
 

@@ -237,29 +237,6 @@ class DirectoryCard(Resource):
 
 # --------------------------------------------------------------------------- domains (guide §5.15)
 
-def user_domain(directory, user) -> str | None:
-    """The user's domain: the source's DomainFieldName column, else the domain whose
-    SOGoUserSources hold the user's source; None for a top-level source."""
-    if user is None:
-        return None
-    if user.domain:
-        return user.domain.lower()
-    domain = getattr(directory.source(user.source_id), "source_domain", None)
-    return domain.lower() if domain else None
-
-
-def visible_domains(visibility, domain: str | None) -> set[str]:
-    """``domain`` and the domains SOGoDomainsVisibility (groups of domains) makes visible to it."""
-    if not domain:
-        return set()
-    visible = {domain}
-    for group in visibility or ():
-        members = {str(d).lower() for d in group} if isinstance(group, (list, tuple)) else set()
-        if domain in members:
-            visible |= members
-    return visible
-
-
 def visible_sources(sources, domains: set[str]) -> list:
     """Address-book sources of no domain (every domain sees them) or of one of ``domains``."""
     return [s for s in sources if getattr(s, "is_address_book", False)
@@ -268,8 +245,8 @@ def visible_sources(sources, domains: set[str]) -> list:
 
 def _sources(ctx, home):
     directory = ctx.services.directory
-    domain = user_domain(directory, ctx.user or home.owner)
-    return visible_sources(directory.sources, visible_domains(ctx.defaults.get("SOGoDomainsVisibility"), domain))
+    domain = directory.domain_of(ctx.user or home.owner)
+    return visible_sources(directory.sources, directory.visible_domains(domain))
 
 
 def directory_books(ctx, home) -> list[DirectoryBook]:

@@ -13,7 +13,7 @@ from ..http.basic import parse_basic
 from ..server.logs import get_logger
 from .errors import DAVError
 from .methods import METHODS
-from .resources import resolve
+from .resources import resolve, split_path
 from .xml import DAV, clark, element, serialize
 # Extensions register their resources, properties, reports and POST handlers on import.
 from . import folder_properties, sync  # noqa: F401,E402
@@ -44,7 +44,19 @@ def handle_dav(ctx) -> Response:
                  credentials.login.replace("'", ""))
         return http_errors.unauthorized()
     ctx.user, ctx.credentials = user, credentials
-    return serve(ctx, lambda: resolve(ctx, ctx.request.path))
+    return serve(ctx, lambda: _resolve_visible(ctx))
+
+
+def _resolve_visible(ctx):
+    """The resource of the path, when its principal belongs to a domain the caller
+    sees (guide §5.15): another domain's principal is not found."""
+    segments = split_path(ctx.request.path)
+    if segments and segments[0] != ctx.user.uid:
+        directory = ctx.services.directory
+        other = directory.lookup(segments[0])
+        if other is not None and not directory.can_see(ctx.user, other):
+            raise DAVError(404, "no such user")
+    return resolve(ctx, ctx.request.path)
 
 
 def serve(ctx, find) -> Response:

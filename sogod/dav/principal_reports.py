@@ -124,10 +124,13 @@ def _candidates(ctx, searches: list[_Search], anyof: bool, limit: int) -> dict:
         texts = {""}                                                   # a full listing
     elif not anyof:
         texts = {max((t for t in texts if t is not None), key=len)}   # the most selective one
+    directory = ctx.services.directory
+    can_see = getattr(directory, "can_see", None)
     candidates = {}
     for text in sorted(texts):
-        for user in ctx.services.directory.search(text, limit):
-            candidates.setdefault(user.uid, user)
+        for user in directory.search(text, limit):
+            if can_see is None or can_see(ctx.user, user):    # other domains stay hidden (§5.15)
+                candidates.setdefault(user.uid, user)
     return candidates
 
 
