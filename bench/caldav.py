@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loadgen import summary  # noqa: E402
 from tests.sogod_env import Daemon, embedded_config  # noqa: E402
 
 CAL = "/SOGo/dav/demo/Calendar/personal/"
@@ -147,13 +148,8 @@ def run(port: int, name: str, seconds: float, clients: int) -> dict:
         p.join()
     latencies = sorted(x for lat, _, _ in results for x in lat)
     sizes = [s for _, _, sz in results for s in sz]
-    return {
-        "name": name, "requests": len(latencies), "errors": sum(e for _, e, _ in results),
-        "req_per_s": len(latencies) / seconds,
-        "p50_ms": 1000 * statistics.median(latencies) if latencies else 0,
-        "p99_ms": 1000 * latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else 0,
-        "kb": statistics.mean(sizes) / 1024 if sizes else 0,
-    }
+    return {"name": name, **summary(latencies, sum(e for _, e, _ in results), seconds),
+            "kb": statistics.mean(sizes) / 1024 if sizes else 0}
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import base64
 import http.client
 import multiprocessing
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loadgen import fan_out, summary  # noqa: E402
 from tests.sogod_env import Daemon, embedded_config  # noqa: E402
 
 BOOK = "/SOGo/dav/demo/Contacts/personal/"
@@ -123,19 +123,9 @@ def main() -> None:
                   f"filled by PUT at {puts:.0f} cards/s")
             print(f"{'request':<32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
             for name in scenarios(args.cards):
-                queue = multiprocessing.Queue()
-                procs = [multiprocessing.Process(target=client, args=(daemon.port, args.seconds, name,
-                                                                      args.cards, queue))
-                         for _ in range(args.clients)]
-                for p in procs:
-                    p.start()
-                results = [queue.get() for _ in procs]
-                for p in procs:
-                    p.join()
-                latencies = sorted(x for lat, _ in results for x in lat)
-                errors = sum(e for _, e in results)
-                p50 = 1000 * statistics.median(latencies) if latencies else 0
-                p99 = 1000 * latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else 0
+                latencies, errors = fan_out(client, (daemon.port, args.seconds, name, args.cards), args.clients)
+                r = summary(latencies, errors, args.seconds)
+                p50, p99 = r["p50_ms"], r["p99_ms"]
                 print(f"{name:<32} {len(latencies) / args.seconds:>8.1f} {p50:>8.1f} {p99:>8.1f} {errors:>6}",
                       flush=True)
 

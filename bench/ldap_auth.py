@@ -20,7 +20,6 @@ import base64
 import http.client
 import multiprocessing
 import re
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tests.sogod_env as sogod_env  # noqa: E402
 from bench import propfind_principal as bench  # noqa: E402
+from bench.loadgen import fan_out, summary  # noqa: E402
 from tests.ldap_server import BIND_DN, BIND_PASSWORD, LDAPServer  # noqa: E402
 
 USER, PASSWORD = "alice", "alice-pw"
@@ -69,18 +69,8 @@ def run(url: str, mode: str, workers: int, seconds: float, clients: int) -> dict
 
 def _drive(daemon, mode, workers, seconds, clients) -> dict:
     _client(daemon.port, 1.0, multiprocessing.Queue())             # warm up (and fill the cache)
-    queue = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_client, args=(daemon.port, seconds, queue)) for _ in range(clients)]
-    for p in procs:
-        p.start()
-    results = [queue.get() for _ in procs]
-    for p in procs:
-        p.join()
-    latencies = sorted(x for lat, _ in results for x in lat)
-    return {"mode": mode, "workers": workers, "errors": sum(e for _, e in results),
-            "req_per_s": len(latencies) / seconds,
-            "p50_ms": 1000 * statistics.median(latencies) if latencies else 0,
-            "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1] if latencies else 0}
+    latencies, errors = fan_out(_client, (daemon.port, seconds), clients)
+    return {"mode": mode, "workers": workers, **summary(latencies, errors, seconds)}
 
 
 def _client(port, seconds, queue):

@@ -13,7 +13,6 @@ import argparse
 import base64
 import http.client
 import multiprocessing
-import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.loadgen import fan_out, summary  # noqa: E402
 from tests.sogod_env import Daemon, embedded_config  # noqa: E402
 
 BODY = (b'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>'
@@ -63,24 +63,11 @@ def run(workers: int, seconds: float, clients: int) -> dict:
         with Daemon(config, "-WOWorkersCount", str(workers), "-WOListenQueueSize", "128") as daemon:
             daemon.wait_workers(workers)
             client(daemon.port, 1.0, multiprocessing.Queue())  # warm up
-            queue = multiprocessing.Queue()
-            procs = [multiprocessing.Process(target=client, args=(daemon.port, seconds, queue))
-                     for _ in range(clients)]
-            for p in procs:
-                p.start()
-            results = [queue.get() for _ in procs]
-            for p in procs:
-                p.join()
+            latencies, errors = fan_out(client, (daemon.port, seconds), clients)
             memory = [rss_mb(pid) for pid in daemon.workers()]
-    latencies = sorted(l for lat, _ in results for l in lat)
-    errors = sum(e for _, e in results)
     return {
         "workers": workers,
-        "requests": len(latencies),
-        "errors": errors,
-        "req_per_s": len(latencies) / seconds,
-        "p50_ms": 1000 * statistics.median(latencies) if latencies else 0,
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1] if latencies else 0,
+        **summary(latencies, errors, seconds),
         "rss_mb_per_worker": max(memory) if memory else 0,
     }
 
