@@ -7,7 +7,7 @@ import re
 from ..dav.folder import FolderObject
 from ..dav.properties import Property, principal_href, register
 from ..dav.resources import Principal
-from ..dav.xml import CALDAV, DAV, clark, element, href
+from ..dav.xml import CALDAV, clark, element, href
 from . import settings
 from .resources import CalendarCollection, CalendarObject
 

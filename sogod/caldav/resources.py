@@ -6,7 +6,7 @@ from ..dav.acl import CLASSIFICATION
 from ..dav.errors import DAVError
 from ..dav.folder import Collection, FolderObject, Home
 from ..dav.resources import PRINCIPAL_CHILDREN, Resource
-from ..dav.xml import CALDAV, DAV, clark, element, serialize
+from ..dav.xml import CALDAV, DAV, clark
 from .ical import InvalidCalendar, parse_calendar, uid_of
 from .quick import alarm_rows, appointment_quick_row
 

@@ -8,13 +8,12 @@ does (``sogod -WOWorkersCount 3 -WOPort 127.0.0.1:20001``).
 
 from __future__ import annotations
 
-import os
 import sys
 
 from .. import __version__
 from ..config import ConfigError
 from ..store.urls import StoreURLError
-from .settings import CommandLine, ServerSettings, load_settings, parse_command_line
+from .settings import ServerSettings, load_settings, parse_command_line
 
 USAGE = __doc__
 

@@ -388,7 +388,7 @@ class Folder:
         ``hook`` writes the object's rows elsewhere (see ObjectHook).
         """
         quick = self._check_quick_row(quick_row)
-        t, q = self.content_table, self.quick_table
+        q = self.quick_table
         now = self.manager.now()
         with self._errors(f"cannot store {name}"):
             try:
