@@ -9,7 +9,7 @@ Every value that comes from a user is escaped before it enters a filter or a DN.
 
 from __future__ import annotations
 
-import calendar
+import copy
 import os
 import threading
 import time
@@ -20,14 +20,22 @@ import ldap.controls
 import ldap.dn
 from ldap.controls.ppolicy import PasswordPolicyControl
 from ldap.filter import escape_filter_chars
+from ldap.dn import escape_dn_chars
 
 from ..server.logs import get_logger
 from . import passwords
+from .ldap_passwords import (
+    _generalized_time, _policy_state, _response_controls, _samba_changes, ldap_password_value,
+)
 from .ldap_filter import FilterSyntaxError, and_filters, any_contains, any_equal, qualifier_to_ldap
 from .sources import SourceError, UserSource, register
-from .user import User
+from .user import User, allowed_modules
 
 log = get_logger("auth.ldap")
+
+
+class WriteRefused(SourceError):
+    """The directory refused a write (access rights, schema): the client's fault, not an outage."""
 
 SCOPES = {"BASE": ldap.SCOPE_BASE, "ONE": ldap.SCOPE_ONELEVEL, "SUB": ldap.SCOPE_SUBTREE}
 DEFAULT_GROUP_CLASSES = ("group", "groupofnames", "groupofuniquenames", "posixgroup")
@@ -144,6 +152,8 @@ class LDAPSource(UserSource):
         self.bookings_field = entry.get("MultipleBookingsFieldName")
         self.object_classes = _as_list(entry.get("objectClasses"), ["top", "inetOrgPerson"])
         self.group_classes = [c.lower() for c in _as_list(entry.get("GroupObjectClasses"), DEFAULT_GROUP_CLASSES)]
+        constraints = entry.get("ModulesConstraints") or {}
+        self.modules_constraints = constraints if isinstance(constraints, dict) else {}
         self.modifiers = _as_list(entry.get("modifiers"))
         self.ab_ou = entry.get("abOU")
         self.password_policy = _yes(entry.get("passwordPolicy"))
@@ -549,6 +559,83 @@ class LDAPSource(UserSource):
             entry["isgroup"] = "1"
         return entry
 
+    # -- per-user books (abOU) --------------------------------------------
+    def user_books(self, uid: str) -> list["LDAPSource"]:
+        """The books of ``uid``: one per ``ou`` entry below ``ou=<abOU>,<user DN>``,
+        each a source over that entry, written by ``uid`` alone."""
+        if not self.ab_ou:
+            return []
+        dn = self.lookup_dn(uid)
+        if dn is None:
+            return []
+        found = self._search("(objectClass=organizationalUnit)", base=f"ou={escape_dn_chars(str(self.ab_ou))},{dn}",
+                             scope=ldap.SCOPE_ONELEVEL)
+        return [book for book in (self._user_book(uid, *item) for item in found) if book.id]
+
+    def _user_book(self, uid: str, dn: str, attrs: dict) -> "LDAPSource":
+        book = copy.copy(self)
+        book._run = self._run       # the parent's connection
+        book.id = self._first(attrs, "ou") or ""
+        book.display_name = self._first(attrs, "description") or book.id
+        book.base_dn, book.scope, book.filter = dn, ldap.SCOPE_ONELEVEL, None
+        book.modifiers, book.ab_ou, book.personal_book = [uid], None, True
+        book.list_requires_dot, book.can_authenticate, book.is_address_book = False, False, False
+        return book
+
+    # -- writes by the modifiers (guide §5.4) -----------------------------
+    def may_modify(self, uid: str | None) -> bool:
+        return bool(uid) and uid.lower() in {m.lower() for m in self.modifiers}
+
+    def write_entry(self, name: str, attributes: dict[str, list[str]], managed) -> bool:
+        """Create or update the entry ``name`` (IDFieldName) below baseDN with ``attributes``;
+        on an update, ``managed`` attributes absent from ``attributes`` are removed.
+        True when the entry was created."""
+        if not _acceptable_login(name):
+            raise WriteRefused(f"LDAP source {self.id!r}: bad entry name")
+        found = self._one(and_filters(any_equal([self.id_field], name), self.filter))
+        encoded = {k: [v.encode("utf-8") for v in values] for k, values in attributes.items() if values}
+        if found is None:
+            dn = f"{self.id_field}={escape_dn_chars(name)},{self.base_dn}"
+            record = {"objectClass": [c.encode("utf-8") for c in self.object_classes],
+                      self.id_field: [name.encode("utf-8")], **encoded}
+            if self.uid_field.lower() != self.id_field.lower():
+                record.setdefault(self.uid_field, [name.encode("utf-8")])
+            self._write(lambda conn: conn.add_s(dn, list(record.items())))
+            return True
+        dn, current = found
+        have = {k.lower(): v for k, v in current.items()}
+        changes = []
+        for attr in managed:
+            new = encoded.get(attr)
+            if new:
+                if new != have.get(attr.lower()):
+                    changes.append((ldap.MOD_REPLACE, attr, new))
+            elif attr.lower() in have and attr.lower() not in ("cn", "sn"):    # person requires them
+                changes.append((ldap.MOD_DELETE, attr, None))
+        if changes:
+            self._write(lambda conn: conn.modify_s(dn, changes))
+        return False
+
+    def delete_entry(self, name: str) -> bool:
+        found = self._one(and_filters(any_equal([self.id_field], name), self.filter)) \
+            if _acceptable_login(name) else None
+        if found is None:
+            return False
+        self._write(lambda conn: conn.delete_s(found[0]))
+        return True
+
+    def _write(self, operation) -> None:
+        try:
+            self._run(lambda connection: operation(connection.conn))
+        except SourceError:
+            raise
+        except (ldap.INSUFFICIENT_ACCESS, ldap.OBJECT_CLASS_VIOLATION, ldap.UNDEFINED_TYPE,
+                ldap.INVALID_SYNTAX, ldap.ALREADY_EXISTS, ldap.NOT_ALLOWED_ON_NONLEAF,
+                ldap.CONSTRAINT_VIOLATION, ldap.NAMING_VIOLATION) as exc:
+            raise WriteRefused(f"LDAP source {self.id!r}: write refused: {_describe(exc)}") from None
+        except ldap.LDAPError as exc:
+            raise SourceError(f"LDAP source {self.id!r}: write failed: {_describe(exc)}") from None
+
     # -- entries to users ------------------------------------------------
     @staticmethod
     def _first(attrs: dict, name: str | None) -> str | None:
@@ -561,6 +648,11 @@ class LDAPSource(UserSource):
                     if text:
                         return text
         return None
+
+    @staticmethod
+    def _values(attrs: dict, name: str) -> list[str]:
+        return [t for key, values in attrs.items() if key.lower() == name.lower()
+                for t in map(_text, values) if t]
 
     def _emails(self, attrs: dict) -> list[str]:
         emails = []
@@ -604,6 +696,7 @@ class LDAPSource(UserSource):
             sieve_host=self._first(attrs, self.sieve_host_field),
             kind=kind if kind in ("group", "location", "thing") else "user",
             multiple_bookings=int(bookings) if bookings and bookings.lstrip("-").isdigit() else 0,
+            modules=allowed_modules(self.modules_constraints, lambda name: self._values(attrs, name)),
             attributes=attributes,
         )
 
@@ -624,79 +717,12 @@ def _below(dn: str, base: str) -> bool:
     return not base_parts or dn_parts[-len(base_parts):] == base_parts
 
 
-_OPENLDAP = {"md5": "{MD5}", "smd5": "{SMD5}", "sha": "{SHA}", "ssha": "{SSHA}"}
-_CRYPT = {"crypt", "md5-crypt", "sha256-crypt", "sha512-crypt", "blf-crypt"}
-
-
-def ldap_password_value(password: str, algorithm: str) -> str:
-    """The userPassword value: ``{SCHEME}hash``; the crypt family as ``{CRYPT}$n$…``,
-    which OpenLDAP checks with crypt(3); ``none``/``plain`` as the clear text."""
-    name = algorithm.lower()
-    if name in ("none", "plain"):
-        return password
-    if name in _CRYPT:
-        return "{CRYPT}" + passwords.hash_password(password, name)
-    if name in _OPENLDAP:           # OpenLDAP's spelling: base64 digests
-        return _OPENLDAP[name] + passwords.hash_password(password, name + ".b64")
-    return passwords.hash_password(password, name, prepend_scheme=True)
-
-
-def _generalized_time(text: str) -> float:
-    """Seconds since the epoch of an LDAP GeneralizedTime (``20000101000000Z``)."""
-    try:
-        return float(calendar.timegm(time.strptime(text[:14], "%Y%m%d%H%M%S")))
-    except ValueError:
-        return 0.0
-
-
 def _describe(exc: Exception) -> str:
     info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     text = info.get("desc") or type(exc).__name__
     if info.get("info"):
         text += f" ({info['info']})"
     return text
-
-
-_POLICY_ERRORS = {0: "passwordExpired", 1: "accountLocked", 2: "changeAfterReset",
-                  3: "passwordModNotAllowed", 4: "mustSupplyOldPassword", 5: "insufficientPasswordQuality",
-                  6: "passwordTooShort", 7: "passwordTooYoung", 8: "passwordInHistory"}
-
-
-def _response_controls(exc: Exception) -> list:
-    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-    raw = info.get("ctrls") or []
-    try:
-        return ldap.controls.DecodeControlTuples(raw)
-    except Exception:   # noqa: BLE001 (an undecodable control is no control)
-        return []
-
-
-def _policy_state(controls) -> dict:
-    """``{"error": name, "graceLogins": n, "expiresIn": seconds}`` from a ppolicy response control."""
-    state: dict = {}
-    for control in controls or ():
-        if not isinstance(control, PasswordPolicyControl):
-            continue
-        if control.error is not None:
-            state["error"] = _POLICY_ERRORS.get(int(control.error), str(control.error))
-        if control.graceAuthNsRemaining is not None:
-            state["graceLogins"] = int(control.graceAuthNsRemaining)
-        if control.timeBeforeExpiration is not None:
-            state["expiresIn"] = int(control.timeBeforeExpiration)
-    return state
-
-
-def _samba_changes(password: str) -> list:
-    from passlib.hash import lmhash, nthash
-    nt = nthash.hash(password).upper()
-    try:
-        lm = lmhash.hash(password).upper()
-    except (ValueError, UnicodeEncodeError):
-        lm = None
-    changes = [(ldap.MOD_REPLACE, "sambaNTPassword", [nt.encode("ascii")])]
-    if lm:
-        changes.append((ldap.MOD_REPLACE, "sambaLMPassword", [lm.encode("ascii")]))
-    return changes
 
 
 def ldap_sources(sources) -> list[LDAPSource]:

@@ -11,7 +11,7 @@ from ..store.database import get_engine
 from ..store.urls import parse_store_url, redact_url
 from . import passwords
 from .sources import SourceError, UserSource, register
-from .user import User
+from .user import User, allowed_modules
 
 log = get_logger("auth.sql")
 
@@ -36,6 +36,8 @@ class SQLSource(UserSource):
             raise SourceError("a SOGoUserSources entry of type sql has no id")
         if not entry.get("viewURL"):
             raise SourceError(f"SQL source {self.id!r} has no viewURL")
+        constraints = entry.get("ModulesConstraints") or {}     # attribute = column
+        self.modules_constraints = constraints if isinstance(constraints, dict) else {}
         self.url = parse_store_url(str(entry["viewURL"]),
                                    mysql_charset=defaults.get("MySQL4Encoding") if defaults else None)
         self.can_authenticate = _yes(entry.get("canAuthenticate"))
@@ -230,5 +232,7 @@ class SQLSource(UserSource):
             sieve_host=self._get(row, self.sieve_host_field),
             kind=kind if kind in ("group", "location", "thing") else "user",
             multiple_bookings=int(bookings) if bookings and bookings.lstrip("-").isdigit() else 0,
+            modules=allowed_modules(self.modules_constraints,
+                                    lambda name: [v for v in [self._get(row, name)] if v is not None]),
             attributes={k: str(v) for k, v in attributes.items()},
         )

@@ -307,7 +307,7 @@ class FreeBusyFile(Resource):
 
 
 def freebusy_file(ctx, principal):
-    if not ctx.defaults.bool("SOGoCalendarDAVAccessEnabled"):
+    if not ctx.defaults.bool("SOGoCalendarDAVAccessEnabled") or not principal.user.can_access("Calendar"):
         return None
     return FreeBusyFile(principal)
 

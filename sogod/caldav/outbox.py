@@ -146,6 +146,9 @@ def _deliver(ctx, owner, calendar) -> list[tuple[str, str, str | None]]:
         if user.uid == owner.uid:
             responses.append((recipient, SUCCESS, None))
             continue
+        if not user.can_access("Calendar"):     # ModulesConstraints: no calendar here
+            responses.append((recipient, INVALID_USER, None))
+            continue
         _deliver_local(ctx, owner, user, recipient, method, calendar, sender)
         responses.append((recipient, DELIVERED, None))
     if external:

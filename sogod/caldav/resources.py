@@ -164,7 +164,7 @@ class CalendarHome(Home):
 
 
 def calendar_home(ctx, principal):
-    if not ctx.defaults.bool("SOGoCalendarDAVAccessEnabled"):
+    if not ctx.defaults.bool("SOGoCalendarDAVAccessEnabled") or not principal.user.can_access("Calendar"):
         return None
     return CalendarHome(ctx, principal)
 

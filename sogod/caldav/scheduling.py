@@ -110,7 +110,7 @@ def _organizer_wrote(ctx, collection, name, calendar, previous) -> None:
         user = directory.lookup_email(address)
         if user is None:
             external.append(address)
-        elif user.uid != owner.uid and user.kind != "group":
+        elif user.uid != owner.uid and user.kind != "group" and user.can_access("Calendar"):
             folder, copy_name, answered = _settle(ctx, user, address, name, calendar)
             changed |= answered
             local.append((user, folder, copy_name))

@@ -1,4 +1,6 @@
-"""Directory address books: user sources with ``isAddressBook = YES``, read-only.
+"""Directory address books: user sources with ``isAddressBook = YES``, read-only
+except to the source's ``modifiers`` (guide §5.4), whose PUT and DELETE are
+written to LDAP (the vCard fields of guide §5.6 back to their attributes).
 
 Each such source appears in every user's Contacts home under its ``id``, with
 its ``displayName``. Its entries become vCards (guide §5.6): attribute names
@@ -21,12 +23,15 @@ from __future__ import annotations
 import base64
 import zlib
 from email.utils import formatdate
+from types import SimpleNamespace
 
 from ..auth.sources import SourceError
 from ..dav.errors import DAVError
+from ..dav.folder import Collection, FolderObject, Unmapped
 from ..dav.resources import Resource
 from ..dav.xml import CARDDAV, DAV, clark
-from .resources import ADDRESSBOOK_CLASSES, GROUPDAV
+from .resources import ADDRESSBOOK_CLASSES, GROUPDAV, VALID_DATA, parse_put_body
+from .vcard import field, fields, flattened, lines, parse_vcard, types, uid_of
 
 CONTENT_TYPE = "text/x-vcard; charset=utf-8"
 
@@ -132,6 +137,45 @@ def entry_vcard(entry: dict, mapping: dict | None = None, contact_info: str | No
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
+# the attributes a modifier's PUT sets (and removes when the card lacks them)
+MANAGED = ("cn", "sn", "givenName", "mail", "telephoneNumber", "mobile", "homePhone",
+           "facsimileTelephoneNumber", "o", "ou", "title", "street", "l", "st", "postalCode")
+_TEL = {"cell": "mobile", "home": "homePhone", "fax": "facsimileTelephoneNumber"}
+
+
+def card_ldap_attributes(card) -> dict[str, list[str]]:
+    """The LDAP attributes of a vCard (guide §5.6 reversed, common fields; pure)."""
+    out: dict[str, list[str]] = {}
+
+    def add(attr, value):
+        if value and value not in out.setdefault(attr, []):
+            out[attr].append(value)
+    n = next(iter(lines(card, "N")), None)
+    sn, given = field(n, 0), field(n, 1)
+    fn = flattened(next(iter(lines(card, "FN")), None))
+    add("cn", fn or " ".join(p for p in (given, sn) if p))
+    add("sn", sn or fn)
+    add("givenName", given)
+    for line in lines(card, "EMAIL"):
+        add("mail", flattened(line))
+    for line in lines(card, "TEL"):
+        kinds = types(line)
+        attr = next((_TEL[k] for k in kinds if k in _TEL), "telephoneNumber")
+        add(attr, flattened(line))
+    org = next(iter(lines(card, "ORG")), None)
+    if org is not None:
+        parts = [",".join(p) for p in fields(org)]
+        add("o", parts[0] if parts else "")
+        add("ou", parts[1] if len(parts) > 1 else "")
+    add("title", flattened(next(iter(lines(card, "TITLE")), None)))
+    addresses = lines(card, "ADR")
+    work = next((a for a in addresses if "home" not in types(a)), None)
+    if work is not None:
+        for index, attr in ((2, "street"), (3, "l"), (4, "st"), (5, "postalCode")):
+            add(attr, field(work, index))
+    return {k: v for k, v in out.items() if v}
+
+
 def entry_etag(content: str) -> str:
     """SOGo answers ``hash<unsigned hash of the content>`` (no quotes) for LDAP contacts."""
     return f"hash{zlib.crc32(content.encode('utf-8'))}"
@@ -166,6 +210,8 @@ class DirectoryBook(Resource):
         self.owner = home.owner
         self.display_name = source.display_name
         self.path = f"{home.path}{source.id}/"
+        if getattr(source, "personal_book", False):     # abOU: the user's own, not a directory
+            self.resource_types = self.resource_types[:3]
 
     def card(self, entry: dict) -> "DirectoryCard":
         content = entry_vcard(entry, self.source.mapping, self.source.contact_info_attribute)
@@ -201,9 +247,18 @@ class DirectoryBook(Resource):
             entry = self.source.entry(name)
         except SourceError:
             raise DAVError(503, "the directory cannot be read now") from None
+        if ctx.request.method in ("PUT", "DELETE") and getattr(self.source, "modifiers", None):
+            if not self.may_write(ctx):     # a book with modifiers: read-only to the others
+                raise DAVError(403, "the directory is read-only")
+            writes = DirectoryWrites(self)
+            return WritableCard(writes, self.card(entry)) if entry is not None else Unmapped(writes, name)
         if entry is None:
             raise DAVError(404, "not found")
         return self.card(entry)
+
+    def may_write(self, ctx) -> bool:
+        may_modify = getattr(self.source, "may_modify", None)
+        return ctx.user is not None and may_modify is not None and may_modify(ctx.user.uid)
 
 
 class DirectoryCard(Resource):
@@ -235,6 +290,75 @@ class DirectoryCard(Resource):
         return self.text.encode("utf-8"), self.content_type
 
 
+# --------------------------------------------------------------------------- writes by the modifiers
+
+_MODIFIER = SimpleNamespace(owner=False, can_create=True, can_delete=True, can_modify=lambda _klass: True)
+
+
+class _SourceFolder:
+    """What the PUT and DELETE methods need of a folder, over the source's entries."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def put_object(self, name, content, quick_row, base_version=None, hook=None):
+        attributes = card_ldap_attributes(parse_vcard(content))
+        created = _written(lambda: self.source.write_entry(name, attributes, MANAGED))
+        return zlib.crc32(content.encode("utf-8")), created
+
+    def delete_object(self, name, hook=None):
+        _written(lambda: self.source.delete_entry(name))
+
+
+def _written(operation):
+    from ..auth.ldap import WriteRefused
+    try:
+        return operation()
+    except WriteRefused as exc:
+        raise DAVError(403, str(exc)) from None
+    except SourceError:
+        raise DAVError(503, "the directory cannot be written now") from None
+
+
+class DirectoryWrites(Collection):
+    """A directory book as its modifiers write to it (PUT, DELETE); never listed."""
+
+    def __init__(self, book: DirectoryBook):
+        self.home, self.book, self.owner, self.path = book.home, book, book.owner, book.path
+        self.folder = _SourceFolder(book.source)
+        self.access = _MODIFIER
+
+    def prepare(self, ctx, body: bytes, name: str):
+        text, card = parse_put_body(ctx, body)
+        if not card_ldap_attributes(card).get("cn"):
+            raise DAVError(400, "a directory entry needs a name (FN or N)", precondition=VALID_DATA)
+        return text, None, uid_of(card)
+
+    def check_uid_unique(self, uid: str, name: str) -> None:
+        pass                        # the entry's name (IDFieldName) is its identity
+
+    def after_write(self, ctx, name, content, previous=None):
+        pass
+
+    def after_delete(self, ctx, name):
+        pass
+
+
+class WritableCard(FolderObject):
+    """An existing entry of a directory book, as a modifier's PUT or DELETE finds it."""
+
+    def __init__(self, writes: DirectoryWrites, card: DirectoryCard):
+        super().__init__(writes, SimpleNamespace(c_name=card.name, c_version=0, c_content=card.text))
+        self.card = card
+
+    @property
+    def etag(self) -> str:
+        return self.card.etag
+
+    def classification(self) -> str:
+        return "Public"
+
+
 # --------------------------------------------------------------------------- domains (guide §5.15)
 
 def visible_sources(sources, domains: set[str]) -> list:
@@ -249,10 +373,26 @@ def _sources(ctx, home):
     return visible_sources(directory.sources, directory.visible_domains(domain))
 
 
+def _user_books(ctx, home) -> list:
+    """The owner's per-user LDAP books (abOU), shown to the owner only."""
+    if not home.is_owner:
+        return []
+    books = []
+    for source in ctx.services.directory.sources:
+        if getattr(source, "ab_ou", None):
+            try:
+                books += source.user_books(home.owner.uid)
+            except SourceError:
+                raise DAVError(503, "the directory cannot be read now") from None
+    return books
+
+
 def directory_books(ctx, home) -> list[DirectoryBook]:
-    return [DirectoryBook(home, s) for s in _sources(ctx, home)]
+    return [DirectoryBook(home, s) for s in _sources(ctx, home) + _user_books(ctx, home)]
 
 
 def directory_book(ctx, home, name: str) -> DirectoryBook | None:
     source = next((s for s in _sources(ctx, home) if s.id == name), None)
+    if source is None:
+        source = next((s for s in _user_books(ctx, home) if s.id == name), None)
     return DirectoryBook(home, source) if source is not None else None

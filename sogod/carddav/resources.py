@@ -22,6 +22,18 @@ VCARD_TYPES = ("text/vcard", "text/x-vcard", "text/directory", "application/octe
 VALID_DATA = clark(CARDDAV, "valid-address-data")
 
 
+def parse_put_body(ctx, body: bytes):
+    """(text, card) of a PUT body, or a 415/400."""
+    content_type = (ctx.request.mimetype or "text/vcard").lower()
+    if content_type not in VCARD_TYPES:
+        raise DAVError(415, "expected text/vcard", precondition=clark(CARDDAV, "supported-address-data"))
+    try:
+        text = body.decode("utf-8")
+        return text, parse_vcard(text)
+    except (UnicodeDecodeError, InvalidVCard) as exc:
+        raise DAVError(400, f"invalid vCard: {exc}", precondition=VALID_DATA) from None
+
+
 class ContactObject(FolderObject):
     content_type = "text/x-vcard; charset=utf-8"     # as SOGo 5.8 answers
     dav_classes = ADDRESSBOOK_CLASSES
@@ -57,14 +69,7 @@ class ContactsCollection(Collection):
 
     def prepare(self, ctx, body: bytes, name: str):
         """Validate a PUT body; return (content, quick row, UID) or raise a 4xx."""
-        content_type = (ctx.request.mimetype or "text/vcard").lower()
-        if content_type not in VCARD_TYPES:
-            raise DAVError(415, "expected text/vcard", precondition=clark(CARDDAV, "supported-address-data"))
-        try:
-            text = body.decode("utf-8")
-            card = parse_vcard(text)
-        except (UnicodeDecodeError, InvalidVCard) as exc:
-            raise DAVError(400, f"invalid vCard: {exc}", precondition=VALID_DATA) from None
+        text, card = parse_put_body(ctx, body)
         return text, contact_quick_row(card), uid_of(card)
 
     def check_uid_unique(self, uid: str, name: str) -> None:
