@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
@@ -20,7 +19,7 @@ from ..dav.collation import (DEFAULT_COLLATION, SUPPORTED_COLLATIONS, Unsupporte
 from ..dav.errors import DAVError
 from ..dav.methods.propfind import properties_of
 from ..dav.methods.report import REPORTS
-from ..dav.multiget import MAX_HREFS, Multiget
+from ..dav.multiget import Multiget, respond as multiget_respond
 from ..dav.xml import CARDDAV, DAV, MultiStatus, clark, element, href
 from .directory import DirectoryBook
 from .resources import ContactsCollection
@@ -302,28 +301,14 @@ class DirectoryMultiget:
     name = clark(CARDDAV, "addressbook-multiget")
 
     def run(self, ctx, book, root):
-        prop = root.find(clark(DAV, "prop"))
-        requested = list(prop) if prop is not None else [element(clark(DAV, "getetag"))]
-        hrefs = [h.text or "" for h in root.findall(clark(DAV, "href"))]
-        if len(hrefs) > MAX_HREFS:
-            raise DAVError(403, f"at most {MAX_HREFS} hrefs per multiget")
-        status = MultiStatus()
-        for raw in hrefs:
-            path = unquote(urlsplit(raw.strip()).path)
-            parent, _, name = path.rpartition("/")
-            obj = None
-            if parent + "/" == book.href and name:
-                try:
-                    obj = book.child(ctx, name)
-                except DAVError:
-                    obj = None
-            if obj is None:
-                status.root.append(element(clark(DAV, "response"), children=[
-                    href(raw.strip()), element(clark(DAV, "status"), "HTTP/1.1 404 Not Found")]))
-                continue
-            found, missing = properties_of(ctx, obj, "prop", requested)
-            status.add(obj.href, found, missing)
-        return Response(status.body(), status=207, content_type='text/xml; charset="utf-8"')
+        return multiget_respond(ctx, book, root, _directory_entry)
+
+
+def _directory_entry(ctx, book, name):
+    try:
+        return book.child(ctx, name)
+    except DAVError:
+        return None
 
 
 class AddressbookMultiget:
