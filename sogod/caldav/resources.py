@@ -32,6 +32,9 @@ class CalendarObject(FolderObject):
     dav_classes = CALENDAR_CLASSES
 
     def classification(self) -> str:
+        known = self.collection.known_classes
+        if known is not None and self.name in known:
+            return known[self.name]
         rows = self.collection.folder.quick_rows(self.collection.folder.quick_table.c.c_name == self.name)
         return CLASSIFICATION.get(rows[0].c_classification if rows else 0, "Public")
 
@@ -63,10 +66,16 @@ class CalendarCollection(Collection):
             types.append(clark(CALDAV, "schedule-outbox"))
         return tuple(types)
 
+    # name -> CLASS of every object, read once when a non-owner lists the calendar
+    # (one quick-table query instead of one per object); shared by object-ACL copies.
+    known_classes: dict | None = None
+
     def children(self, ctx):
-        objects = super().children(ctx)
         if self.access.owner:
-            return objects
+            return super().children(ctx)
+        self.known_classes = {r.c_name: CLASSIFICATION.get(r.c_classification, "Public")
+                              for r in self.folder.quick_rows()}
+        objects = super().children(ctx)
         return [o for o in objects if o.collection.access.read_level(o.classification())]
 
     def child(self, ctx, name):
