@@ -34,6 +34,11 @@ class Services:
         return UserDirectory.from_config(self.defaults, self.cache)
 
     @cached_property
+    def sessions(self):
+        from .web.session import SessionManager
+        return SessionManager(self.storage.sessions, self.cache)
+
+    @cached_property
     def trusted_proxies(self) -> frozenset[str]:
         return frozenset(self.defaults.list("SOGodTrustedProxies") or ())
 

@@ -12,6 +12,7 @@ import pytest
 from sogod.auth import passwords
 from sogod.auth.ldap import LDAPSource, groups_of, members, parse_hostnames
 from sogod.auth.ldap_filter import FilterSyntaxError, qualifier_to_ldap
+from sogod.auth.policy import PolicyError, PolicyRefused
 from sogod.auth.sources import SourceError, make_source
 from sogod.carddav.directory import entry_vcard
 
@@ -269,8 +270,14 @@ def test_password_policy(ldap_server):
     source = users_source(ldap_server, baseDN="ou=pwpolicy,dc=example,dc=com", passwordPolicy="YES")
     grace = source.authenticate("grace", "grace-pw")          # expired, grace logins left
     assert grace.uid == "grace" and int(grace.attributes["passwordPolicy.graceLogins"]) in (0, 1, 2)
-    assert source.authenticate("expired", "expired-pw") is None    # expired, no grace
-    assert source.authenticate("reset", "reset-pw") is None        # must change after reset
+    with pytest.raises(PolicyRefused) as refused:                  # expired, no grace
+        source.authenticate("expired", "expired-pw")
+    assert refused.value.error == PolicyError.PASSWORD_EXPIRED
+    with pytest.raises(PolicyRefused) as refused:                  # must change after reset
+        source.authenticate("reset", "reset-pw")
+    assert refused.value.error == PolicyError.CHANGE_AFTER_RESET
+    assert source.authenticate("expired", "wrong") is None         # a wrong password says nothing more
+    assert source.authenticate("reset", "wrong") is None
     assert source.lookup("reset").uid == "reset"                   # the connection works as before
     assert users_source(ldap_server, passwordPolicy="YES").authenticate("alice", "alice-pw").uid == "alice"
 

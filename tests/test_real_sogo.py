@@ -323,3 +323,39 @@ def test_missing_sogo_fails_instead_of_skipping(monkeypatch, tmp_path):
     monkeypatch.setattr(real_sogo, "SOGOD", str(tmp_path / "sogod"))
     with pytest.raises(pytest.fail.Exception, match="install the Debian package 'sogo'"):
         real_sogo.RealSOGo(database=None, memcached_address="127.0.0.1:1")
+
+
+# --- web sessions ------------------------------------------------------------------------
+
+def test_web_session_opened_by_sogo_serves_sogod(sogo, defaults):
+    """A user logged in to SOGo's web UI stays logged in when sogod takes over."""
+    from sogod.services import Services
+    user = sogo.new_user("Web-Pa55!")
+    web = sogo.web_login(user)
+    cookie = web.cookies.get("0xHIGHFLYxSOGo")
+    assert cookie and cookie.startswith("basic")
+    services = Services(defaults)
+    found = services.sessions.find(cookie)
+    assert found is not None
+    assert (found.credentials.login, found.credentials.password) == user
+    assert found.xsrf_token == web.headers["X-XSRF-TOKEN"]
+    services.cache.delete(f"session:{found.key}")          # from the table alone, too
+    assert services.sessions.find(cookie).credentials.password == user[1]
+
+
+def test_web_session_opened_by_sogod_serves_sogo(sogo, defaults):
+    """A session sogod opens is one SOGo's web UI accepts (cookie, stored value, XSRF token)."""
+    from urllib.parse import quote
+
+    import requests
+
+    from sogod.services import Services
+    user = sogo.new_user("Web-Pa55!")
+    sogo.web_login(user)                        # SOGo creates the user's folders on first login
+    session = Services(defaults).sessions.open(*user)
+    response = requests.get(
+        f"{sogo.url}/SOGo/so/{user[0]}/Calendar/calendarslist", timeout=30,
+        headers={"Cookie": f"0xHIGHFLYxSOGo={quote(session.cookie, safe='+/=')}",
+                 "X-XSRF-TOKEN": session.xsrf_token, "Connection": "close"})
+    assert response.status_code == 200, (response.status_code, response.text, sogo.log_tail())
+    assert [c["id"] for c in response.json()["calendars"]] == ["personal"]

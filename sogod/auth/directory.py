@@ -6,7 +6,9 @@ import dataclasses
 import json
 
 from ..server.logs import get_logger
+from . import current
 from .credcache import CredentialCache
+from .policy import LoginOutcome, PolicyError, PolicyRefused
 from .sources import SourceError, UserSource, make_source
 from .user import User
 
@@ -105,12 +107,21 @@ class UserDirectory:
         return not mine or not theirs or theirs in self.visible_domains(mine)
 
     def authenticate(self, login: str, password: str) -> User | None:
-        """The user for these credentials, or None. Raises SourceError when no source could answer."""
+        """The user for these credentials, or None (wrong, or refused by a password
+        policy). Raises SourceError when no source could answer."""
+        outcome = self.login(login, password)
+        return outcome.user if outcome.error == PolicyError.NO_ERROR else None
+
+    def login(self, login: str, password: str) -> LoginOutcome:
+        """What a login with these credentials comes to: the user, or why not (the
+        source's password policy), with the expiry warning and grace logins left.
+        Raises SourceError when no source could answer."""
         if not login or not password:
-            return None
+            return LoginOutcome(None)
         user = self.credentials.check(login, password)
         if user is not None and self._still_allowed(login, user):
-            return user
+            current.act_as(user, password)
+            return LoginOutcome(user)
         failures = 0
         local, domain = self._split(login)
         candidates = [s for s in self._sources_for(domain) if s.can_authenticate]
@@ -118,6 +129,9 @@ class UserDirectory:
             name = local if getattr(source, "source_domain", None) else login
             try:
                 user = self._qualified(source, source.authenticate(name, password))
+            except PolicyRefused as exc:
+                self.credentials.forget(login)
+                return LoginOutcome(None, exc.error)
             except SourceError as exc:
                 failures += 1
                 log.error("%s", exc)
@@ -125,27 +139,57 @@ class UserDirectory:
             if user is not None:
                 if not _policy_pending(user):
                     self.credentials.remember(login, password, user)
-                return user
+                current.act_as(user, password)
+                return LoginOutcome(user, expire=_int(user.attributes.get("passwordPolicy.expiresIn")),
+                                    grace=_int(user.attributes.get("passwordPolicy.graceLogins")))
         if any(getattr(s, "password_policy", False) for s in candidates):
             # Possibly refused by the password policy (expired, must change): no
             # entry cached before may serve this login any more.
             self.credentials.forget(login)
         if candidates and failures == len(candidates):
             raise SourceError("no user source could be reached")
-        return None
+        return LoginOutcome(None)
 
     def change_password(self, user: User, new_password: str, logins=()) -> None:
-        """Change ``user``'s password in its source and drop the cached credentials
-        of its uid and of ``logins`` (other names it logs in with)."""
+        """Set ``user``'s password as the administrator (sogo-tool) and drop the
+        cached credentials of its uid and of ``logins`` (other names it logs in with)."""
         source = self.source(user.source_id)
         if source is None:
             raise SourceError(f"no source {user.source_id!r}")
-        local = user.uid
-        if self.domain_based_uid and getattr(source, "source_domain", None):
-            local = self._split(user.uid)[0]
-        source.change_password(local, new_password)
-        for login in {user.uid, local, *logins}:
+        source.change_password(self._local_uid(source, user.uid), new_password)
+        for login in {user.uid, self._local_uid(source, user.uid), *logins}:
             self.credentials.forget(login)
+
+    def change_own_password(self, login: str, old_password: str, new_password: str) -> User:
+        """A user's own change (web UI): the current password must be right; a password
+        the policy wants changed (changeAfterReset) may be. Raises PolicyRefused with
+        the reason (wrong password, refused by the policy), SourceError on an outage."""
+        if not new_password:
+            raise PolicyRefused(PolicyError.INSUFFICIENT_PASSWORD_QUALITY, "empty password")
+        local, domain = self._split(login)
+        for source in [s for s in self._sources_for(domain) if s.can_authenticate]:
+            name = local if getattr(source, "source_domain", None) else login
+            try:
+                user = source.authenticate(name, old_password)
+            except PolicyRefused as exc:
+                if exc.error != PolicyError.CHANGE_AFTER_RESET:
+                    raise
+                user = source.lookup_login(name)        # the bind proved the password
+            if user is None:
+                continue
+            user = self._qualified(source, user)
+            source.change_password(self._local_uid(source, user.uid), new_password, old_password=old_password)
+            for name in {login, user.uid}:
+                self.credentials.forget(name)
+            log.info("password changed for %r", user.uid)
+            return user
+        raise PolicyRefused(PolicyError.PASSWORD_UNKNOWN, "wrong login or password")
+
+    def _local_uid(self, source: UserSource, uid: str) -> str:
+        """``uid`` as ``source`` knows it (without the domain of domain-based UIDs)."""
+        if self.domain_based_uid and getattr(source, "source_domain", None):
+            return self._split(uid)[0]
+        return uid
 
     def _still_allowed(self, login: str, user: User) -> bool:
         """A cached credential serves only while the source's password policy would
@@ -255,3 +299,10 @@ def _policy_pending(user: User) -> bool:
     """The source's password policy spoke at this login (grace logins, expiry warning):
     such a login is not cached, so the next one asks the source again."""
     return any(key.startswith("passwordPolicy.") for key in user.attributes)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1

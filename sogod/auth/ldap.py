@@ -27,6 +27,7 @@ from . import passwords
 from .ldap_passwords import (
     _generalized_time, _policy_state, _response_controls, _samba_changes, ldap_password_value,
 )
+from .policy import PolicyError, PolicyRefused
 from .ldap_filter import FilterSyntaxError, and_filters, any_contains, any_equal, qualifier_to_ldap
 from .sources import SourceError, UserSource, register
 from .user import User, allowed_modules
@@ -284,9 +285,11 @@ class LDAPSource(UserSource):
         return found[0][1] if found else None
 
     # -- authentication --------------------------------------------------
-    def _bind_user(self, dn: str, password: str) -> dict | None:
-        """Bind as ``dn``: None when refused, else the password-policy state
-        (``{}`` without ``passwordPolicy``; ``graceLogins``/``expiresIn`` when told)."""
+    def _bind_user(self, dn: str, password: str, *, changing: bool = False) -> dict | None:
+        """Bind as ``dn``: None when the password is wrong, else the password-policy
+        state (``{}`` without ``passwordPolicy``; ``graceLogins``/``expiresIn`` when told).
+        Raises PolicyRefused when the policy refuses a verified password (expired,
+        locked, must change it first — the last one let through when ``changing`` it)."""
         controls = [PasswordPolicyControl()] if self.password_policy else None
 
         def operation(connection):
@@ -295,24 +298,26 @@ class LDAPSource(UserSource):
             except (ldap.INVALID_CREDENTIALS, ldap.INVALID_DN_SYNTAX, ldap.UNWILLING_TO_PERFORM,
                     ldap.INAPPROPRIATE_AUTH, ldap.NO_SUCH_OBJECT, ldap.CONSTRAINT_VIOLATION) as exc:
                 connection.bound_as = None          # rebind as the service before the next search
-                state = _policy_state(_response_controls(exc))
-                if state.get("error"):
-                    log.warning("LDAP source %r: %s refused by the password policy: %s",
-                                self.id, dn, state["error"])
-                return None
+                return {**_policy_state(_response_controls(exc)), "refused": True}
             connection.bound_as = dn
             return _policy_state(result[3] if result and len(result) > 3 else [])
         try:
             state = self._run(operation, as_service=False)
         except ldap.LDAPError as exc:
             raise SourceError(f"LDAP source {self.id!r}: bind failed: {_describe(exc)}") from None
-        if state is not None and state.get("error"):
-            # Bound, but the policy demands a change (changeAfterReset): not a login.
-            log.warning("LDAP source %r: %s must change the password first (%s)", self.id, dn, state["error"])
+        error = state.pop("error", None)
+        if state.pop("refused", False):
+            if error is None:
+                return None
+            log.warning("LDAP source %r: %s refused by the password policy: %s", self.id, dn, error.name)
+            raise PolicyRefused(error)
+        if error is not None and not (changing and error == PolicyError.CHANGE_AFTER_RESET):
+            # Bound, but the policy demands a change first: not a login.
+            log.warning("LDAP source %r: %s must change the password first (%s)", self.id, dn, error.name)
             with self._lock:
                 if self._conn is not None:
                     self._conn.bound_as = None
-            return None
+            raise PolicyRefused(error)
         return state
 
     def _find_login(self, login: str) -> tuple[str, dict] | None:
@@ -404,29 +409,51 @@ class LDAPSource(UserSource):
     def search(self, text: str, limit: int = 50) -> list[User]:
         return [self._user(dn, attrs) for dn, attrs in self._search_raw(text, max(1, limit))]
 
-    def change_password(self, uid: str, new_password: str) -> None:
+    def change_password(self, uid: str, new_password: str, old_password: str | None = None) -> None:
+        """Set ``uid``'s password: as the user when ``old_password`` is given (the
+        web UI's change, which the directory's policy judges), else as the bind
+        account (the administrator's). Raises PolicyRefused with the policy's reason."""
         dn = self.lookup_dn(uid)
         if dn is None:
             raise SourceError(f"LDAP source {self.id!r}: no user {uid!r}")
+        if old_password is not None and self._bind_user(dn, old_password, changing=True) is None:
+            raise PolicyRefused(PolicyError.PASSWORD_UNKNOWN, "wrong current password")
         changes = []
         if not self.password_policy:
             stored = ldap_password_value(new_password, self.algorithm)
             changes.append((ldap.MOD_REPLACE, "userPassword", [stored.encode("utf-8")]))
         if self.update_samba:
             changes.extend(_samba_changes(new_password))
+        controls = [PasswordPolicyControl()] if self.password_policy else None
 
         def operation(connection):
+            if old_password is not None and connection.bound_as != dn:
+                raise ldap.INSUFFICIENT_ACCESS({"desc": "not bound as the user"})
             if self.password_policy:
                 # RFC 3062 Password Modify: the server hashes and applies its policy.
-                connection.conn.passwd_s(dn, None, new_password)
+                connection.conn.passwd_s(dn, old_password, new_password, serverctrls=controls)
             if changes:
                 connection.conn.modify_s(dn, changes)
         try:
-            self._run(operation)
+            self._run(operation, as_service=old_password is None)
         except SourceError:
             raise
         except ldap.LDAPError as exc:
+            error = _policy_state(_response_controls(exc)).get("error")
+            if error is None and isinstance(exc, (ldap.INSUFFICIENT_ACCESS, ldap.UNWILLING_TO_PERFORM)):
+                error = PolicyError.PASSWORD_MOD_NOT_ALLOWED
+            if error is None and isinstance(exc, ldap.CONSTRAINT_VIOLATION):
+                error = PolicyError.INSUFFICIENT_PASSWORD_QUALITY
+            if error is not None:
+                log.warning("LDAP source %r: password change of %s refused: %s (%s)",
+                            self.id, dn, error.name, _describe(exc))
+                raise PolicyRefused(error, _describe(exc)) from None
             raise SourceError(f"LDAP source {self.id!r}: password change failed: {_describe(exc)}") from None
+        finally:
+            if old_password is not None:
+                with self._lock:
+                    if self._conn is not None:
+                        self._conn.bound_as = None      # back to the bind account next time
 
     # -- groups ----------------------------------------------------------
     def _group_filter(self) -> str:

@@ -14,6 +14,7 @@ import ldap.controls
 from ldap.controls.ppolicy import PasswordPolicyControl
 
 from . import passwords
+from .policy import PolicyError
 
 _OPENLDAP = {"md5": "{MD5}", "smd5": "{SMD5}", "sha": "{SHA}", "ssha": "{SSHA}"}
 _CRYPT = {"crypt", "md5-crypt", "sha256-crypt", "sha512-crypt", "blf-crypt"}
@@ -40,11 +41,6 @@ def _generalized_time(text: str) -> float:
         return 0.0
 
 
-_POLICY_ERRORS = {0: "passwordExpired", 1: "accountLocked", 2: "changeAfterReset",
-                  3: "passwordModNotAllowed", 4: "mustSupplyOldPassword", 5: "insufficientPasswordQuality",
-                  6: "passwordTooShort", 7: "passwordTooYoung", 8: "passwordInHistory"}
-
-
 def _response_controls(exc: Exception) -> list:
     info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
     raw = info.get("ctrls") or []
@@ -55,13 +51,13 @@ def _response_controls(exc: Exception) -> list:
 
 
 def _policy_state(controls) -> dict:
-    """``{"error": name, "graceLogins": n, "expiresIn": seconds}`` from a ppolicy response control."""
+    """``{"error": PolicyError, "graceLogins": n, "expiresIn": seconds}`` from a ppolicy response control."""
     state: dict = {}
     for control in controls or ():
         if not isinstance(control, PasswordPolicyControl):
             continue
         if control.error is not None:
-            state["error"] = _POLICY_ERRORS.get(int(control.error), str(control.error))
+            state["error"] = PolicyError.from_ppolicy(control.error)
         if control.graceAuthNsRemaining is not None:
             state["graceLogins"] = int(control.graceAuthNsRemaining)
         if control.timeBeforeExpiration is not None:

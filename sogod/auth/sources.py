@@ -20,7 +20,9 @@ class UserSource:
     display_name: str
 
     def authenticate(self, login: str, password: str) -> User | None:
-        """The user when login and password match; None otherwise."""
+        """The user when login and password match; None otherwise. Raises
+        policy.PolicyRefused when the password is right but the source's policy
+        refuses the login (expired, locked, must change it first)."""
         raise NotImplementedError
 
     def lookup(self, uid: str) -> User | None:
@@ -35,7 +37,9 @@ class UserSource:
         """Users whose uid, name or e-mail contains ``text`` (case-insensitive); all when empty."""
         return []
 
-    def change_password(self, uid: str, new_password: str) -> None:
+    def change_password(self, uid: str, new_password: str, old_password: str | None = None) -> None:
+        """Set ``uid``'s password; ``old_password`` when the user asks (already
+        verified by the directory), None when the administrator does."""
         raise SourceError(f"source {self.id!r} cannot change passwords")
 
     # -- address-book side (isAddressBook = YES) ---------------------------

@@ -157,7 +157,7 @@ class SQLSource(UserSource):
         # The address-book search (same columns, same matching), as users.
         return [self._user(entry) for entry in self.search_entries(text, max(1, limit))]
 
-    def change_password(self, uid: str, new_password: str) -> None:
+    def change_password(self, uid: str, new_password: str, old_password: str | None = None) -> None:
         stored = passwords.hash_password(new_password, self.algorithm, prepend_scheme=self.prepend_scheme)
         try:
             with get_engine(self.url).begin() as conn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ..auth.policy import PolicyError
 from ..auth.sources import SourceError
 from ..http import errors as http_errors
 from ..http.basic import parse_basic
@@ -36,12 +37,13 @@ def handle_dav(ctx) -> Response:
     if credentials is None:
         return http_errors.unauthorized()
     try:
-        user = ctx.services.directory.authenticate(credentials.login, credentials.password)
+        outcome = ctx.services.directory.login(credentials.login, credentials.password)
     except SourceError:
         return http_errors.plain(503, "User directory unavailable", Retry_After="30")
+    user = outcome.user if outcome.error == PolicyError.NO_ERROR else None
     if user is None:
-        log.info("Login from '%s' for user '%s' might not have worked", ctx.remote_host,
-                 credentials.login.replace("'", ""))
+        log.info("Login from '%s' for user '%s' might not have worked - password policy: %d",
+                 ctx.remote_host, credentials.login.replace("'", ""), outcome.error)
         return http_errors.unauthorized()
     ctx.user, ctx.credentials = user, credentials
     return serve(ctx, lambda: _resolve_visible(ctx))

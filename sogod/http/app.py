@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
+from ..auth import current
 from ..config import SystemDefaults
 from ..server.logs import get_logger
 from ..services import Services
@@ -27,6 +28,8 @@ URLS = Map([
     Rule("/", endpoint="root"),
     Rule("/SOGo", endpoint="web_root"),
     Rule("/SOGo/", endpoint="web_root"),
+    Rule("/SOGo/connect", endpoint="connect", methods=["POST"]),
+    Rule("/SOGo/changePassword", endpoint="change_password", methods=["POST"]),
     Rule("/SOGo/dav", endpoint="dav"),
     Rule("/SOGo/dav/", endpoint="dav"),
     Rule("/SOGo/dav/<path:rest>", endpoint="dav"),
@@ -41,6 +44,7 @@ class SogodApp:
         self.services = Services(defaults)
 
     def __call__(self, environ, start_response):
+        current.clear()             # nobody is logged in until this request says so
         environ[REMOTE_HOST_KEY] = client_address(environ, self.services.trusted_proxies)
         request = Request(environ)
         request.max_content_length = self.services.max_upload_bytes
@@ -62,6 +66,8 @@ class SogodApp:
         adapter = URLS.bind_to_environ(ctx.request.environ)
         try:
             endpoint, args = adapter.match(return_rule=False)
+        except MethodNotAllowed:
+            raise
         except HTTPException:
             raise NotFound()
         if endpoint == "dav":
@@ -75,6 +81,12 @@ class SogodApp:
         if endpoint == "web_root":
             from ..web import root_page
             return root_page(ctx)
+        if endpoint in ("connect", "change_password"):
+            from ..web import login
+            return getattr(login, endpoint)(ctx)
+        if endpoint == "web":
+            from ..web import handle_web
+            return handle_web(ctx, args["rest"])
         if endpoint == "activesync":
             return errors.plain(501, "ActiveSync is not available on this server yet")
         raise NotFound()
