@@ -188,3 +188,55 @@ def test_password_change_without_a_session_names_the_user(tmp_path):
     assert r.status_code == 204
     assert _connect(client, password="x2-Password").status_code == 200
     assert unquote(_value(_cookies(r)[COOKIE])).startswith("basic ")
+
+
+# --------------------------------------------------------------------------- failed-login throttling
+
+THROTTLE = {"SOGoMaximumFailedLoginCount": "3", "SOGoMaximumFailedLoginInterval": "30",
+            "SOGoFailedLoginBlockInterval": "2"}
+
+
+def test_only_quick_retries_are_refused(tmp_path):
+    """Past the count, an attempt SOGoMaximumFailedLoginInterval seconds after the
+    last failure is let through (and, failing, refused again for as long)."""
+    client, services = _client(tmp_path, **{**THROTTLE, "SOGoFailedLoginBlockInterval": "600"})
+    now = [1_800_000_000.0]
+    services.directory.failed_logins.clock = lambda: now[0]
+    assert [_dav(client, "wrong") for _ in range(3)] == [401] * 3
+    now[0] += 29
+    assert _dav(client, PASSWORD) == 401
+    now[0] += 2                                   # 31 s after the last failure
+    assert _dav(client, PASSWORD) == 207
+
+
+def _dav(client, password):
+    return client.open("/SOGo/dav/carol/", method="PROPFIND",
+                       headers={"Depth": "0", **basic("carol", password)}).status_code
+
+
+def test_repeated_failures_lock_the_login(tmp_path, caplog):
+    client, services = _client(tmp_path, SOGoPasswordChangeEnabled="YES", **THROTTLE)
+    now = [1_800_000_000.0]
+    services.directory.failed_logins.clock = lambda: now[0]
+    assert [_dav(client, "wrong") for _ in range(3)] == [401, 401, 401]
+    count = json.loads(services.cache.get("carol+failedlogins"))      # SOGo's key and fields
+    assert count["FailedCount"] == 3 and count["InitialDate"] <= count["LastRequestDate"]
+    with caplog.at_level(logging.INFO):
+        assert _dav(client, PASSWORD) == 401                           # the right password, refused
+        r = _connect(client)
+    assert r.status_code == 403 and r.json == {"LDAPPasswordPolicyError": 1}    # PolicyAccountLocked
+    assert "too many failed attempts" in caplog.text
+    # the password change is no way around it
+    r = _change(client, userName="carol", oldPassword=PASSWORD, newPassword="other-Pw-1")
+    assert r.json == {"LDAPPasswordPolicyError": 1}
+    assert _connect(client, "other", "x-pw").json == {"LDAPPasswordPolicyError": 65535}   # others unaffected
+    now[0] += 3                                                        # SOGoFailedLoginBlockInterval passed
+    assert _dav(client, PASSWORD) == 207
+    assert services.cache.get("carol+failedlogins") is None
+
+
+def test_throttling_is_off_by_default(tmp_path):
+    client, services = _client(tmp_path)
+    assert [_dav(client, "wrong") for _ in range(5)] == [401] * 5
+    assert services.cache.get("carol+failedlogins") is None
+    assert _dav(client, PASSWORD) == 207

@@ -8,6 +8,7 @@ import json
 from ..server.logs import get_logger
 from . import current
 from .credcache import CredentialCache
+from .failedlogins import FailedLogins
 from .policy import LoginOutcome, PolicyError, PolicyRefused
 from .sources import SourceError, UserSource, make_source
 from .user import User
@@ -20,10 +21,11 @@ EMAIL_PREFIX = "sogod:email:"
 
 class UserDirectory:
     def __init__(self, sources: list[UserSource], cache, *, domain_based_uid: bool = False,
-                 visibility=None):
+                 visibility=None, failed_logins: FailedLogins | None = None):
         self.sources = sources
         self.cache = cache
         self.credentials = CredentialCache(cache)
+        self.failed_logins = failed_logins or FailedLogins(cache, 0, 0, 0)
         # SOGoEnableDomainBasedUID: a user of a domain's source is ``uid@domain`` (guide §5.15).
         self.domain_based_uid = domain_based_uid
         self.visibility = visibility or ()
@@ -45,7 +47,8 @@ class UserDirectory:
             seen.add(source.id)
             sources.append(source)
         return cls(sources, cache, domain_based_uid=bool(defaults.bool("SOGoEnableDomainBasedUID")),
-                   visibility=defaults.get("SOGoDomainsVisibility"))
+                   visibility=defaults.get("SOGoDomainsVisibility"),
+                   failed_logins=FailedLogins.from_config(defaults, cache))
 
     # -- domains (guide §5.15) -------------------------------------------
     def _domains(self) -> set[str]:
@@ -118,6 +121,15 @@ class UserDirectory:
         Raises SourceError when no source could answer."""
         if not login or not password:
             return LoginOutcome(None)
+        if self.failed_logins.blocked(login):
+            log.warning("login %r refused: too many failed attempts", login.replace("'", ""))
+            return LoginOutcome(None, PolicyError.ACCOUNT_LOCKED)
+        outcome = self._login(login, password)
+        if outcome.user is None:
+            self.failed_logins.failed(login)
+        return outcome
+
+    def _login(self, login: str, password: str) -> LoginOutcome:
         user = self.credentials.check(login, password)
         if user is not None and self._still_allowed(login, user):
             current.act_as(user, password)
@@ -166,6 +178,8 @@ class UserDirectory:
         the reason (wrong password, refused by the policy), SourceError on an outage."""
         if not new_password:
             raise PolicyRefused(PolicyError.INSUFFICIENT_PASSWORD_QUALITY, "empty password")
+        if self.failed_logins.blocked(login):       # no password oracle past the throttle
+            raise PolicyRefused(PolicyError.ACCOUNT_LOCKED, "too many failed attempts")
         local, domain = self._split(login)
         for source in [s for s in self._sources_for(domain) if s.can_authenticate]:
             name = local if getattr(source, "source_domain", None) else login
@@ -183,6 +197,7 @@ class UserDirectory:
                 self.credentials.forget(name)
             log.info("password changed for %r", user.uid)
             return user
+        self.failed_logins.failed(login)
         raise PolicyRefused(PolicyError.PASSWORD_UNKNOWN, "wrong login or password")
 
     def _local_uid(self, source: UserSource, uid: str) -> str:
