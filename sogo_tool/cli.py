@@ -3,6 +3,7 @@
 Commands:
   dump-defaults [all | -f FILE]     print configuration as a plist
   user add|passwd|remove|list       manage the built-in SQL user table
+  expire-sessions MINUTES           drop web sessions idle that long
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import sys
 from sogod.config import ConfigError, load_system_defaults
 from sogod.server.settings import DEFAULT_CONFIG, parse_command_line
 
-from . import dump_defaults, users
+from . import dump_defaults, expire_sessions, users
 
 COMMANDS = {
     "dump-defaults": dump_defaults.run,
     "user": users.run,
+    "expire-sessions": expire_sessions.run,
 }
 
 

@@ -103,3 +103,26 @@ def test_ealarms_notify_says_it_is_not_there_yet():
     result = subprocess.run([sys.executable, "-c", "from sogo_tool.ealarms import main; raise SystemExit(main())"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "not implemented" in result.stderr
+
+
+def test_expire_sessions_drops_idle_rows_quietly(config):
+    import time
+
+    from sogod.config import load_system_defaults
+    from sogod.store import Storage, database
+    storage = Storage.from_config(load_system_defaults(str(config), {}))
+    storage.create_missing_tables()
+    storage.sessions.put("fresh", "value-1")
+    storage.sessions.put("stale", "value-2")
+    storage.sessions.clock = lambda: time.time() - 2 * 3600
+    storage.sessions.touch("stale")                     # last seen two hours ago
+    database.dispose_all()
+    result = tool("--config", str(config), "expire-sessions", "60")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")   # cron mails any output
+    assert storage.sessions.get("stale") is None and storage.sessions.get("fresh") is not None
+
+
+@pytest.mark.parametrize("args", [[], ["soon"], ["-5"], ["1", "2"]])
+def test_expire_sessions_usage(config, args):
+    result = tool("--config", str(config), "expire-sessions", *args)
+    assert result.returncode == 2 and "usage: sogo-tool expire-sessions MINUTES" in result.stderr
