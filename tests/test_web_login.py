@@ -240,3 +240,15 @@ def test_throttling_is_off_by_default(tmp_path):
     assert [_dav(client, "wrong") for _ in range(5)] == [401] * 5
     assert services.cache.get("carol+failedlogins") is None
     assert _dav(client, PASSWORD) == 207
+
+
+def test_a_forged_login_cannot_fake_log_lines(tmp_path, caplog):
+    client, _ = _client(tmp_path)
+    forged = "x'\nLogin from '203.0.113.9' for user 'root' might not have worked"
+    with caplog.at_level(logging.INFO):
+        assert _connect(client, forged, "pw-forged").status_code == 403
+        assert client.open("/SOGo/dav/carol/", method="PROPFIND",
+                           headers={"Depth": "0", **basic(forged, "pw-forged")}).status_code == 401
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines and all("\n" not in line for line in lines)
+    assert not any(line.startswith("Login from '203.0.113.9'") for line in lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from ..server.logs import get_logger
+from ..server.logs import get_logger, quoted_name
 from . import current
 from .credcache import CredentialCache
 from .failedlogins import FailedLogins
@@ -122,7 +122,7 @@ class UserDirectory:
         if not login or not password:
             return LoginOutcome(None)
         if self.failed_logins.blocked(login):
-            log.warning("login %r refused: too many failed attempts", login.replace("'", ""))
+            log.warning("login '%s' refused: too many failed attempts", quoted_name(login))
             return LoginOutcome(None, PolicyError.ACCOUNT_LOCKED)
         outcome = self._login(login, password)
         if outcome.user is None:
@@ -220,7 +220,7 @@ class UserDirectory:
             reason = "unverifiable"
         if reason is None:
             return True
-        log.info("cached credential of %r dropped: %s", login.replace("'", ""), reason)
+        log.info("cached credential of '%s' dropped: %s", quoted_name(login), reason)
         self.credentials.forget(login)
         return False
 

@@ -11,7 +11,7 @@ from ..auth.policy import PolicyError
 from ..auth.sources import SourceError
 from ..http import errors as http_errors
 from ..http.basic import parse_basic
-from ..server.logs import get_logger
+from ..server.logs import get_logger, quoted_name
 from .errors import DAVError
 from .methods import METHODS
 from .resources import resolve, split_path
@@ -43,7 +43,7 @@ def handle_dav(ctx) -> Response:
     user = outcome.user if outcome.error == PolicyError.NO_ERROR else None
     if user is None:
         log.info("Login from '%s' for user '%s' might not have worked - password policy: %d",
-                 ctx.remote_host, credentials.login.replace("'", ""), outcome.error)
+                 ctx.remote_host, quoted_name(credentials.login), outcome.error)
         return http_errors.unauthorized()
     ctx.user, ctx.credentials = user, credentials
     return serve(ctx, lambda: _resolve_visible(ctx))

@@ -48,3 +48,9 @@ def setup_logging(log_file: str, *, debug: bool = False) -> logging.Handler:
 
 def get_logger(name: str = "") -> logging.Logger:
     return logging.getLogger(f"{LOGGER_NAME}.{name}" if name else LOGGER_NAME)
+
+
+def quoted_name(text: str) -> str:
+    """A client-supplied name fit for a log line between quotes: no quote, no
+    control character (a forged newline would fake a log line for fail2ban)."""
+    return "".join(c for c in str(text)[:256] if c != "'" and c.isprintable())

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from ..auth.policy import PolicyError, PolicyRefused
 from ..auth.sources import SourceError
 from ..http import errors
-from ..server.logs import get_logger
+from ..server.logs import get_logger, quoted_name
 from .session import COOKIE, XSRF_COOKIE, cookie_header
 
 log = get_logger("web.login")
@@ -72,10 +72,6 @@ def _session_cookies(response: Response, session) -> None:
     response.headers.add("Set-Cookie", cookie_header(XSRF_COOKIE, session.xsrf_token))
 
 
-def _clean(name: str) -> str:
-    return name.replace("'", "")
-
-
 def connect(ctx) -> Response:
     try:
         body = _json_body(ctx)
@@ -95,15 +91,17 @@ def connect(ctx) -> Response:
                                or (outcome.expire >= 0 and outcome.grace == -1))
     if not accepted:
         log.info("Login from '%s' for user '%s' might not have worked - password policy: %d  "
-                 "grace: %d  expire: %d", ctx.remote_host, _clean(login), outcome.error,
+                 "grace: %d  expire: %d", ctx.remote_host, quoted_name(login), outcome.error,
                  outcome.grace, outcome.expire)
         response = _policy_error(outcome.error)
     else:
         user = outcome.user
         log.info("successful login from '%s' for user '%s' - expire = %d  grace = %d",
-                 ctx.remote_host, _clean(user.uid), outcome.expire, outcome.grace)
+                 ctx.remote_host, quoted_name(user.uid), outcome.expire, outcome.grace)
         ctx.user = user
-        session = ctx.services.sessions.open(user.uid, password)
+        # As SOGo: the session keeps the login as typed (qualified with the chosen
+        # domain); every later request logs in with it again.
+        session = ctx.services.sessions.open(login, password)
         response = _json(200, {"cn": user.cn or user.uid, "expire": outcome.expire, "grace": outcome.grace})
         _session_cookies(response, session)
     if body.get("rememberLogin") in (True, 1, "1", "YES", "true") and user_name:
@@ -134,20 +132,20 @@ def change_password(ctx) -> Response:
     if not new_password:
         return errors.plain(403, "Missing 'newPassword' parameter")
     if not ctx.defaults.bool("SOGoPasswordChangeEnabled"):
-        log.info("password change for '%s' refused: SOGoPasswordChangeEnabled is NO", _clean(login))
+        log.info("password change for '%s' refused: SOGoPasswordChangeEnabled is NO", quoted_name(login))
         return _policy_error(PolicyError.PASSWORD_CHANGE_UNSUPPORTED)
     try:
-        user = ctx.services.directory.change_own_password(login, old_password, new_password)
+        ctx.services.directory.change_own_password(login, old_password, new_password)
     except PolicyRefused as exc:
-        log.info("password change for '%s' refused: %s", _clean(login), exc.error.name)
+        log.info("password change for '%s' refused: %s", quoted_name(login), exc.error.name)
         return _policy_error(exc.error)
     except SourceError as exc:
-        log.error("password change for '%s' failed: %s", _clean(login), exc)
+        log.error("password change for '%s' failed: %s", quoted_name(login), exc)
         return errors.plain(503, "User directory unavailable", Retry_After="30")
     if session is not None:
         sessions.end(session.key)
     response = Response(status=204)
-    _session_cookies(response, sessions.open(user.uid, new_password))
+    _session_cookies(response, sessions.open(login, new_password))
     return response
 
 
@@ -155,7 +153,7 @@ def logoff(ctx) -> Response:
     session = ctx.services.sessions.find(_raw_cookie(ctx))
     if session is not None:
         ctx.services.sessions.end(session.key)
-        log.info("user '%s' logged off", _clean(session.credentials.login))
+        log.info("user '%s' logged off", quoted_name(session.credentials.login))
     response = Response(status=302, headers={"Location": "/SOGo/so/", "Cache-Control": "no-store"})
     response.headers.add("Set-Cookie", cookie_header(COOKIE, "discard", expired=True))
     response.headers.add("Set-Cookie", cookie_header(XSRF_COOKIE, "discard", expired=True))
