@@ -252,3 +252,24 @@ def test_a_forged_login_cannot_fake_log_lines(tmp_path, caplog):
     lines = [r.getMessage() for r in caplog.records]
     assert lines and all("\n" not in line for line in lines)
     assert not any(line.startswith("Login from '203.0.113.9'") for line in lines)
+
+
+@pytest.mark.parametrize("server", ["postgresql_server", "mariadb_server"])
+def test_sessions_fit_a_sogo3_session_table(tmp_path, request, server):
+    """A database set up by SOGo 3.x-5.5 has c_value VARCHAR(255): logins still work,
+    with a shorter user key, as SOGo 3 made them."""
+    database = request.getfixturevalue(server).new_database("oldsess")
+    database.execute_script("CREATE TABLE sogo_sessions_folder (c_id VARCHAR(255) NOT NULL, "
+                            "c_value VARCHAR(255) NOT NULL, c_creationdate INT NOT NULL, "
+                            "c_lastseen INT NOT NULL, PRIMARY KEY (c_id))")
+    client, services = _client(tmp_path, OCSSessionsFolderURL=database.url("sogo_sessions_folder"))
+    assert services.storage.sessions.value_width == 255
+    r = _connect(client)
+    assert r.status_code == 200, r.data
+    cookie = _value(_cookies(r)[COOKIE])
+    _, session_key = parse_cookie(cookie)
+    row = services.storage.sessions.get(session_key)
+    assert len(row.value) <= 255
+    services.cache.delete(f"session:{session_key}")
+    found = services.sessions.find(cookie)
+    assert (found.credentials.login, found.credentials.password) == ("carol", PASSWORD)

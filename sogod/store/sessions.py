@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import tables
-from .database import get_engine, translate_errors, write_transaction
+from .database import StoreError, get_engine, translate_errors, write_transaction
 from .urls import StoreURL
 
 MAX_VALUE_LENGTH = 4096
@@ -38,6 +39,21 @@ class SessionStore:
 
     def _now(self) -> int:
         return int(self.clock())
+
+    @cached_property
+    def value_width(self) -> int:
+        """How long a c_value the table takes: 4096 since SOGo 5.6, 255 in tables
+        created by 3.x-5.5 (read from the database; 4096 when it does not say)."""
+        try:
+            with translate_errors(self.url, "cannot inspect the sessions table"):
+                columns = inspect(get_engine(self.url)).get_columns(self.url.table)
+        except StoreError:
+            return MAX_VALUE_LENGTH
+        for column in columns:
+            if column["name"].lower() == "c_value":
+                length = getattr(column["type"], "length", None)
+                return min(int(length), MAX_VALUE_LENGTH) if length else MAX_VALUE_LENGTH
+        return MAX_VALUE_LENGTH
 
     def get(self, session_id: str) -> Session | None:
         t = self.table

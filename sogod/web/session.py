@@ -28,6 +28,7 @@ COOKIE_PATH = "/SOGo/"
 USER_KEY_BYTES = 2255          # SOGo's generateKeyForLength: 3000 / 1.33
 SESSION_KEY_BYTES = 12         # 16 / 1.33
 LINE = 1024                    # GNUstep's base64 line length for these values
+MAX_VALUE = 3010               # the stored value of a 2255-byte key
 MAX_COOKIE = 8192
 
 
@@ -85,7 +86,7 @@ class SessionManager:
         self.store, self.cache = store, cache
 
     def open(self, login: str, password: str) -> WebSession:
-        user_key = _b64(os.urandom(USER_KEY_BYTES))
+        user_key = _b64(os.urandom(self._key_bytes()))
         session_key = _b64(os.urandom(SESSION_KEY_BYTES))
         value = secure(login, password, user_key)
         self.cache.set(f"session:{session_key}", value)
@@ -93,6 +94,14 @@ class SessionManager:
             self.store.put(session_key, value)
         cookie = "basic " + _b64(f"{user_key}:{session_key}".encode("ascii"))
         return WebSession(session_key, cookie, value, Credentials(login, password))
+
+    def _key_bytes(self) -> int:
+        """SOGo 5's key length, or a shorter one for a session table of SOGo 3.x-5.5
+        (c_value VARCHAR(255)): SOGo 3 used 64 random bytes; we take what fits."""
+        width = self.store.value_width if self.store is not None else MAX_VALUE
+        if width >= MAX_VALUE:
+            return USER_KEY_BYTES
+        return max(SESSION_KEY_BYTES, min(USER_KEY_BYTES, width // 4 * 3))
 
     def find(self, cookie: str | None) -> WebSession | None:
         """The session a cookie value names (quoted or not), or None."""
