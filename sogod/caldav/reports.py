@@ -48,6 +48,7 @@ class CalendarQuery:
 
     def run(self, ctx, collection, root):
         from .filters import FilterCollationError, InvalidFilter, parse_filter, quick_prefilter
+        from .quick_match import decide, plain_time_range
         filter_el = root.find(clark(CALDAV, "filter"))
         if filter_el is None:
             raise DAVError(400, "calendar-query needs a filter", precondition=VALID_FILTER)
@@ -60,16 +61,22 @@ class CalendarQuery:
             raise DAVError(400, f"invalid filter: {exc}", precondition=VALID_FILTER) from None
         mode, requested = _requested(root)
         tz = user_timezone(ctx)
-        names = _candidates(collection, quick_prefilter(query))
+        quick = _candidates(collection, quick_prefilter(query))
+        plain = plain_time_range(query) if quick is not None else None
         status = MultiStatus()
-        for row in collection.folder.list_objects(names):
+        for row in collection.folder.list_objects(None if quick is None else list(quick)):
             obj = collection.object_for(ctx, row)
             try:
                 content = obj.content(ctx)
-                calendar = Calendar.from_ical(content)
-            except (DAVError, ValueError):
+            except DAVError:
                 continue
-            if not query.matches(calendar, default_tz=tz):
+            decided = decide(plain, quick[row.c_name], content) if plain is not None else None
+            if decided is None:
+                try:
+                    decided = query.matches(Calendar.from_ical(content), default_tz=tz)
+                except ValueError:
+                    continue
+            if not decided:
                 continue
             found, missing = properties_of(ctx, obj, mode, requested)
             status.add(obj.href, found, missing)
@@ -87,8 +94,8 @@ def _requested(root):
     return "prop", [element(clark(DAV, "getetag"))]
 
 
-def _candidates(collection, prefilter) -> list[str] | None:
-    """Names worth parsing, from the quick table; None means every object."""
+def _candidates(collection, prefilter) -> dict | None:
+    """{name: quick row} of the objects worth testing; None means every object."""
     if not prefilter:
         return None
     q = collection.folder.quick_table.c
@@ -109,7 +116,7 @@ def _candidates(collection, prefilter) -> list[str] | None:
         series = (q.c_iscycle == 1) & (q.c_cycleenddate.is_(None) | (q.c_cycleenddate >= start))
         clauses.append((q.c_enddate.is_(None)) | (q.c_enddate > start) | series
                        | (q.c_component == "vtodo"))
-    return [r.c_name for r in collection.folder.quick_rows(*clauses)]
+    return {r.c_name: r for r in collection.folder.quick_rows(*clauses)}
 
 
 REPORTS[CalendarQuery.name] = CalendarQuery()
