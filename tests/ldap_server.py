@@ -4,7 +4,8 @@ Session fixture ``ldap_server`` (:class:`LDAPServer`), one per pytest process,
 loaded from ``tests/fixtures/ldap/``:
 
 ``dc=example,dc=com``
-    ``ou=users``: alice, bob, carol (accountStatus inactive), ``ou=sub``: deep;
+    ``ou=users``: alice, bob (sambaSamAccount), carol (accountStatus inactive),
+    ``ou=sub``: deep, ``ou=private``: hidden (readable by users, not by the bind account);
     ``ou=resources``: room1 (calendarresource, kind location, multipleBookings 2),
     projector (calendarresource, no kind);
     ``ou=groups``: staff (groupOfNames: alice, bob, devs), devs

@@ -30,6 +30,7 @@ def client(tmp_path, ldap_server):
               "UIDFieldName": "uid", "canAuthenticate": "YES", "passwordPolicy": "YES"}
     app = create_app(load_system_defaults(str(config), {"SOGoUserSources": [source],
                                                         "SOGoPasswordChangeEnabled": "YES"}))
+    ldap_server.reset()            # other tests use grace logins up too
     yield Client(app)
     ldap_server.reset()            # grace logins used, passwords changed
 

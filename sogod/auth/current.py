@@ -4,6 +4,7 @@ one request at a time per worker, so a context variable is enough."""
 
 from __future__ import annotations
 
+import dataclasses
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -14,6 +15,8 @@ class ActingUser:
     source_id: str
     dn: str | None
     password: str = field(repr=False)
+    # source id -> the user's DN there (None: not found), looked up once per request
+    dns: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 _acting: ContextVar[ActingUser | None] = ContextVar("sogod_acting_user", default=None)
@@ -25,6 +28,13 @@ def act_as(user, password: str) -> None:
 
 def acting() -> ActingUser | None:
     return _acting.get()
+
+
+def update_password(password: str) -> None:
+    """The acting user's password just changed: the rest of the request binds with the new one."""
+    user = _acting.get()
+    if user is not None:
+        _acting.set(dataclasses.replace(user, password=password))
 
 
 def clear() -> None:

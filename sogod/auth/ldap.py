@@ -1,17 +1,14 @@
 """``type = ldap`` user sources (guide §5.4–5.6): OpenLDAP, Active Directory.
 
-One connection per source per process, bound as ``bindDN`` (or anonymously)
-and rebound after a user's bind when needed.  A server that is down, restarted
-or silent (bounded by ``SOGoLDAPQueryTimeout``) is retried once on a fresh
-connection, then reported as :class:`SourceError`; the next call reconnects.
-Every value that comes from a user is escaped before it enters a filter or a DN.
+One connection per source per process (sogod.auth.ldap_connection), bound as
+``bindDN`` (or anonymously) or, under ``bindAsCurrentUser``, as the user the
+request is answered for.  Every value that comes from a user is escaped before
+it enters a filter or a DN.
 """
 
 from __future__ import annotations
 
 import copy
-import os
-import threading
 import time
 from urllib.parse import urlsplit
 
@@ -23,7 +20,8 @@ from ldap.filter import escape_filter_chars
 from ldap.dn import escape_dn_chars
 
 from ..server.logs import get_logger
-from . import passwords
+from . import current, passwords
+from .ldap_connection import Bind, Connector, describe as _describe
 from .ldap_passwords import (
     _generalized_time, _policy_state, _response_controls, _samba_changes, ldap_password_value,
 )
@@ -41,9 +39,7 @@ class WriteRefused(SourceError):
 SCOPES = {"BASE": ldap.SCOPE_BASE, "ONE": ldap.SCOPE_ONELEVEL, "SUB": ldap.SCOPE_SUBTREE}
 DEFAULT_GROUP_CLASSES = ("group", "groupofnames", "groupofuniquenames", "posixgroup")
 DEFAULT_SEARCH_FIELDS = ("sn", "displayName", "telephoneNumber")
-CONNECT_TIMEOUT = 10.0          # seconds, when SOGoLDAPQueryTimeout is 0 (unlimited)
 NESTING_LIMIT = 16
-_DOWN = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR, ldap.UNAVAILABLE, ldap.BUSY)
 _HIDDEN = {"userpassword", "sambantpassword", "sambalmpassword"}
 _BINARY = {"jpegphoto", "photo", "usercertificate", "usercertificate;binary", "objectguid",
            "objectsid", "thumbnailphoto", "usersmimecertificate"}
@@ -107,14 +103,6 @@ def _text(value: bytes) -> str | None:
         return None
 
 
-class _Connection:
-    """The source's connection in this process; ``bound_as`` tracks the last bind."""
-
-    def __init__(self, conn, uri):
-        self.conn, self.uri, self.pid = conn, uri, os.getpid()
-        self.bound_as: str | None = None
-
-
 @register("ldap")
 class LDAPSource(UserSource):
     def __init__(self, entry: dict, defaults):
@@ -171,67 +159,48 @@ class LDAPSource(UserSource):
         timeout = _int(_setting(entry, defaults, "SOGoLDAPQueryTimeout"))
         self.query_timeout = timeout if timeout > 0 else None
         self.domain = entry.get("domain")
-        self._lock = threading.RLock()
-        self._conn: _Connection | None = None
+        self._service = Bind(self.bind_dn, self.bind_password)
+        self._connector = Connector(self.id, self.uris, self._service, self.query_timeout)
         self._policies: dict[str, tuple[float, dict]] = {}
 
-    # -- connection ------------------------------------------------------
-    def _open(self) -> _Connection:
-        errors = []
-        for uri, starttls in self.uris:
-            try:
-                conn = ldap.initialize(uri)
-                conn.protocol_version = ldap.VERSION3
-                conn.set_option(ldap.OPT_REFERRALS, 0)
-                conn.set_option(ldap.OPT_NETWORK_TIMEOUT, float(self.query_timeout or CONNECT_TIMEOUT))
-                if self.query_timeout:
-                    conn.set_option(ldap.OPT_TIMEOUT, float(self.query_timeout))
-                    conn.timeout = float(self.query_timeout)
-                if starttls:
-                    conn.start_tls_s()
-                connection = _Connection(conn, uri)
-                self._service_bind(connection)
-                return connection
-            except (ldap.INVALID_CREDENTIALS, ldap.INVALID_DN_SYNTAX):
-                raise SourceError(f"LDAP source {self.id!r}: {uri}: bindDN {self.bind_dn!r} refused") from None
-            except ldap.LDAPError as exc:
-                errors.append(f"{uri}: {_describe(exc)}")
-        raise SourceError(f"LDAP source {self.id!r}: no server answered ({'; '.join(errors)})")
+    # -- connection -------------------------------------------------------
+    @property
+    def _conn(self):
+        return self._connector.connection
 
-    def _service_bind(self, connection: _Connection) -> None:
-        connection.conn.simple_bind_s(self.bind_dn, self.bind_password)
-        connection.bound_as = self.bind_dn
+    def _current_bind(self) -> Bind:
+        """Whom the next operation binds as: under bindAsCurrentUser the user this
+        request is answered for (when this source knows them), else bindDN or anonymous."""
+        acting = current.acting()
+        if not self.bind_as_current_user or acting is None:
+            return self._service
+        if self.id not in acting.dns:
+            acting.dns[self.id] = self._acting_dn(acting)      # once per request
+        dn = acting.dns[self.id]
+        return Bind(dn, acting.password, user=True) if dn else self._service
 
-    def _drop(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.conn.unbind_ext_s()
-            except Exception:   # noqa: BLE001 (already gone)
-                pass
-        self._conn = None
+    def _acting_dn(self, acting) -> str | None:
+        """The acting user's DN here, found as the service when the login did not bring it.
+        As SOGo (SOGoUserManager -checkLogin:…, which rebinds every bindAsCurrentUser
+        source that finds the login), a user of another source binds here too when
+        this source has their login, and this source uses its bindDN when it has not."""
+        if acting.source_id == self.id and acting.dn:
+            return acting.dn
+        login, domain = acting.uid, getattr(self, "source_domain", None)
+        if domain and login.lower().endswith("@" + domain.lower()):
+            login = login[:-len(domain) - 1]        # SOGoEnableDomainBasedUID
+        if not _acceptable_login(login):
+            return None
+        found = self._search(and_filters(any_equal([*self.bind_fields, self.uid_field], login), self.filter),
+                             limit=2, bind=self._service)
+        return found[0][0] if len(found) == 1 else None
 
-    def _run(self, operation, *, as_service=True):
-        """``operation(conn)`` on the shared connection, retried once on a fresh one."""
-        with self._lock:
-            for attempt in (1, 2):
-                if self._conn is None or self._conn.pid != os.getpid():
-                    self._conn = None
-                    self._conn = self._open()
-                try:
-                    if as_service and self._conn.bound_as != self.bind_dn:
-                        self._service_bind(self._conn)
-                    return operation(self._conn)
-                except _DOWN as exc:
-                    self._drop()
-                    if attempt == 2:
-                        raise SourceError(f"LDAP source {self.id!r}: server unavailable: {_describe(exc)}") from None
-                    log.warning("LDAP source %r: %s; reconnecting", self.id, _describe(exc))
-                except ldap.INVALID_CREDENTIALS:
-                    self._drop()
-                    raise SourceError(f"LDAP source {self.id!r}: bindDN {self.bind_dn!r} refused") from None
+    def _run(self, operation, bind: Bind | None = None):
+        """``operation(connection)`` bound as ``bind`` (default: :meth:`_current_bind`)."""
+        return self._connector.run(operation, bind or self._current_bind())
 
     def _search(self, flt: str, *, base: str | None = None, scope: int | None = None,
-                limit: int | None = None, as_service: bool = True,
+                limit: int | None = None, bind: Bind | None = None,
                 attrlist: list[str] | None = None) -> list[tuple[str, dict]]:
         base = self.base_dn if base is None else base
         scope = self.scope if scope is None else scope
@@ -263,7 +232,7 @@ class LDAPSource(UserSource):
             return found
 
         try:
-            return self._run(operation, as_service=as_service)
+            return self._run(operation, bind)
         except SourceError:
             raise
         except ldap.FILTER_ERROR as exc:
@@ -293,16 +262,16 @@ class LDAPSource(UserSource):
         controls = [PasswordPolicyControl()] if self.password_policy else None
 
         def operation(connection):
+            connection.mark(None)           # whatever comes of it, no longer the last bind
             try:
                 result = connection.conn.simple_bind_s(dn, password, serverctrls=controls)
             except (ldap.INVALID_CREDENTIALS, ldap.INVALID_DN_SYNTAX, ldap.UNWILLING_TO_PERFORM,
                     ldap.INAPPROPRIATE_AUTH, ldap.NO_SUCH_OBJECT, ldap.CONSTRAINT_VIOLATION) as exc:
-                connection.bound_as = None          # rebind as the service before the next search
                 return {**_policy_state(_response_controls(exc)), "refused": True}
-            connection.bound_as = dn
+            connection.mark(Bind(dn, password, user=True))
             return _policy_state(result[3] if result and len(result) > 3 else [])
         try:
-            state = self._run(operation, as_service=False)
+            state = self._connector.run(operation, None)        # binds itself
         except ldap.LDAPError as exc:
             raise SourceError(f"LDAP source {self.id!r}: bind failed: {_describe(exc)}") from None
         error = state.pop("error", None)
@@ -314,9 +283,7 @@ class LDAPSource(UserSource):
         if error is not None and not (changing and error == PolicyError.CHANGE_AFTER_RESET):
             # Bound, but the policy demands a change first: not a login.
             log.warning("LDAP source %r: %s must change the password first (%s)", self.id, dn, error.name)
-            with self._lock:
-                if self._conn is not None:
-                    self._conn.bound_as = None
+            self._connector.forget_bind()
             raise PolicyRefused(error)
         return state
 
@@ -342,7 +309,7 @@ class LDAPSource(UserSource):
         # there is no bind account (or bindAsCurrentUser), else as the account.
         as_user = self.bind_as_current_user or not self.bind_dn
         found = self._search(and_filters(self.filter), base=dn, scope=ldap.SCOPE_BASE, limit=1,
-                             as_service=not as_user)
+                             bind=Bind(dn, password, user=True) if as_user else self._service)
         return self._user(*found[0], state) if found else None
 
     # -- lookups ---------------------------------------------------------
@@ -427,15 +394,15 @@ class LDAPSource(UserSource):
         controls = [PasswordPolicyControl()] if self.password_policy else None
 
         def operation(connection):
-            if old_password is not None and connection.bound_as != dn:
-                raise ldap.INSUFFICIENT_ACCESS({"desc": "not bound as the user"})
             if self.password_policy:
                 # RFC 3062 Password Modify: the server hashes and applies its policy.
                 connection.conn.passwd_s(dn, old_password, new_password, serverctrls=controls)
             if changes:
                 connection.conn.modify_s(dn, changes)
+        # The user's own change runs as the user (bound just above), the administrator's as bindDN.
+        as_user = Bind(dn, old_password, user=True) if old_password is not None else self._service
         try:
-            self._run(operation, as_service=old_password is None)
+            self._run(operation, as_user)
         except SourceError:
             raise
         except ldap.LDAPError as exc:
@@ -451,9 +418,10 @@ class LDAPSource(UserSource):
             raise SourceError(f"LDAP source {self.id!r}: password change failed: {_describe(exc)}") from None
         finally:
             if old_password is not None:
-                with self._lock:
-                    if self._conn is not None:
-                        self._conn.bound_as = None      # back to the bind account next time
+                self._connector.forget_bind()
+        acting = current.acting()
+        if acting is not None and dn.lower() in {(acting.dn or "").lower(), (acting.dns.get(self.id) or "").lower()}:
+            current.update_password(new_password)       # later binds of this request
 
     # -- groups ----------------------------------------------------------
     def _group_filter(self) -> str:
@@ -742,14 +710,6 @@ def _below(dn: str, base: str) -> bool:
     except ldap.DECODING_ERROR:
         return False
     return not base_parts or dn_parts[-len(base_parts):] == base_parts
-
-
-def _describe(exc: Exception) -> str:
-    info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-    text = info.get("desc") or type(exc).__name__
-    if info.get("info"):
-        text += f" ({info['info']})"
-    return text
 
 
 def ldap_sources(sources) -> list[LDAPSource]:

@@ -11,6 +11,11 @@ class SourceError(Exception):
     """A source cannot answer (unreachable, misconfigured): not a wrong password."""
 
 
+class StaleCredentials(Exception):
+    """The logged-in user's credentials stopped working during the request (the
+    password changed since it was cached): answer 401, not an outage."""
+
+
 class UserSource:
     """What every source (sql, ldap) offers. Small on purpose."""
 

@@ -13,7 +13,8 @@ from werkzeug.wrappers import Request, Response
 
 from ..auth import current
 from ..config import SystemDefaults
-from ..server.logs import get_logger
+from ..auth.sources import StaleCredentials
+from ..server.logs import get_logger, quoted_name
 from ..services import Services
 from . import errors
 from .accesslog import REMOTE_HOST_KEY, AccessLog
@@ -54,6 +55,12 @@ class SogodApp:
             response = self.dispatch(ctx)
         except HTTPException as exc:
             response = exc.get_response(environ)
+        except StaleCredentials:
+            if ctx.credentials is not None:
+                self.services.directory.credentials.forget(ctx.credentials.login)
+            log.info("credentials of '%s' refused by the directory during the request",
+                     quoted_name(ctx.credentials.login if ctx.credentials else "-"))
+            response = errors.unauthorized()
         except TimeoutError:
             log.info("%s: client stalled while sending the request body", ctx.remote_host)
             response = errors.plain(408, "Request Timeout", Connection="close")
