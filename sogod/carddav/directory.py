@@ -16,6 +16,11 @@ entries, each needle at least ``SOGoSearchMinimumWordLength`` characters
 
 With ``domains``, a user sees the books of sources without a domain, of the
 user's domain, and of the domains SOGoDomainsVisibility makes visible to it.
+
+Per-user LDAP books (``abOU``) are their owner's alone, as in SOGo: listed,
+read and written by the owner only, created by the owner's MKCOL, renamed
+(``description``) by a PROPPATCH of DAV:displayname, deleted with their cards;
+never shared, so the ACL method and the acl-query POST on them answer 403.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from .resources import ADDRESSBOOK_CLASSES, GROUPDAV, VALID_DATA, parse_put_body
 from .vcard import field, fields, flattened, lines, parse_vcard, types, uid_of
 
 CONTENT_TYPE = "text/x-vcard; charset=utf-8"
+NOT_SHARED = "per-user LDAP address books are not shared: their access rights cannot change"
 
 
 # --------------------------------------------------------------------------- entries to vCards
@@ -210,8 +216,11 @@ class DirectoryBook(Resource):
         self.owner = home.owner
         self.display_name = source.display_name
         self.path = f"{home.path}{source.id}/"
-        if getattr(source, "personal_book", False):     # abOU: the user's own, not a directory
+        self.personal = getattr(source, "personal_book", False)
+        if self.personal:       # abOU: the user's own, not a directory; never shared
             self.resource_types = self.resource_types[:3]
+            self.methods = self.methods + ("PROPPATCH", "DELETE", "POST", "ACL")
+            self.acl_refusal = NOT_SHARED
 
     def card(self, entry: dict) -> "DirectoryCard":
         content = entry_vcard(entry, self.source.mapping, self.source.contact_info_attribute)
@@ -260,6 +269,24 @@ class DirectoryBook(Resource):
         may_modify = getattr(self.source, "may_modify", None)
         return ctx.user is not None and may_modify is not None and may_modify(ctx.user.uid)
 
+    # -- the owner's changes to a per-user book (abOU) --------------------
+    def _owned(self) -> None:
+        if not (self.personal and self.home.is_owner):
+            raise DAVError(403, "only the owner changes this address book")
+
+    def rename(self, ctx, display_name: str) -> None:
+        """PROPPATCH DAV:displayname: the book entry's ``description``."""
+        from ..auth.ldap_books import rename_book
+        self._owned()
+        _written(lambda: rename_book(self.source, self.source.base_dn, display_name))
+        self.display_name = display_name
+
+    def delete_collection(self, ctx) -> None:
+        """DELETE: the book entry and every card below it."""
+        from ..auth.ldap_books import remove_book
+        self._owned()
+        _written(lambda: remove_book(self.source, self.source.base_dn))
+
 
 class DirectoryCard(Resource):
     is_collection = False
@@ -274,6 +301,9 @@ class DirectoryCard(Resource):
         self.owner = book.owner
         self.text = content
         self.path = f"{book.path}{name}"
+        if book.personal:
+            self.methods = self.methods + ("POST", "ACL")
+            self.acl_refusal = NOT_SHARED
 
     @property
     def etag(self) -> str:
@@ -396,3 +426,25 @@ def directory_book(ctx, home, name: str) -> DirectoryBook | None:
     if source is None:
         source = next((s for s in _user_books(ctx, home) if s.id == name), None)
     return DirectoryBook(home, source) if source is not None else None
+
+
+def _own_books_source(ctx, owner):
+    """The owner's user source when it keeps per-user books (abOU), else None."""
+    source = ctx.services.directory.source(owner.source_id)
+    return source if getattr(source, "ab_ou", None) else None
+
+
+def create_user_book(ctx, home, name: str, display_name: str) -> DirectoryBook | None:
+    """MKCOL in the Contacts home of a user whose source has abOU: a new LDAP book
+    (None for the others: their books are folders)."""
+    source = _own_books_source(ctx, home.owner)
+    if source is None:
+        return None
+    if not home.is_owner:
+        raise DAVError(403, "only the owner creates address books in the directory")
+    from ..auth.ldap_books import create_book
+    _written(lambda: create_book(source, home.owner.uid, name, display_name))
+    book = directory_book(ctx, home, name)
+    if book is None:
+        raise DAVError(503, "the new address book cannot be read back")
+    return book

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ..dav.acl_properties import HOME_OWNER, CurrentUserPrivilegeSet, privilege_elements
 from ..dav.collation import SUPPORTED_COLLATIONS
 from ..dav.folder_properties import GetContentType, GetETag, GetLastModified
-from ..dav.properties import DisplayName, Property, principal_href, register
+from ..dav.properties import PROPERTIES, DisplayName, Property, principal_href, register
 from ..dav.resources import Principal
 from ..dav.xml import CARDDAV, clark, element, href
 from .directory import DirectoryBook, DirectoryCard
@@ -158,3 +159,29 @@ for _base, _value in ((DisplayName, lambda r: getattr(r, "display_name", None)),
                       (GetContentType, lambda r: getattr(r, "content_type", None)),
                       (GetLastModified, lambda r: getattr(r, "last_modified", None))):
     _directory_aware(_base, _value)
+
+
+@register
+class BookDisplayName(type(PROPERTIES[DisplayName.name])):
+    """The owner renames a per-user LDAP book (abOU): its entry's ``description``."""
+
+    def writable(self, ctx, resource):
+        if isinstance(resource, DirectoryBook):
+            return resource.personal and resource.home.is_owner
+        return super().writable(ctx, resource)
+
+    def set(self, ctx, resource, el):
+        if isinstance(resource, DirectoryBook):
+            resource.rename(ctx, el.text.strip())
+        else:
+            super().set(ctx, resource, el)
+
+
+@register
+class BookPrivileges(CurrentUserPrivilegeSet):
+    """The owner of a per-user LDAP book may write it (but not share it)."""
+
+    def get(self, ctx, resource):
+        if isinstance(resource, DirectoryBook) and resource.personal and resource.home.is_owner:
+            return self.make(children=privilege_elements(HOME_OWNER))
+        return super().get(ctx, resource)

@@ -2,7 +2,9 @@
 
 Personal books are folders (sogo_folder_info rows of type Contact); directory
 books (user sources with ``isAddressBook = YES``) live in :mod:`.directory`
-and appear in the same home under the source's id.
+and appear in the same home under the source's id. A user whose source has
+``abOU`` also sees the LDAP books below their entry, and a MKCOL in their home
+creates such a book (their folders stay listed, but no new one is made).
 """
 
 from __future__ import annotations
@@ -128,6 +130,10 @@ class ContactsHome(Home):
     def children(self, ctx):
         from .directory import directory_books
         return super().children(ctx) + directory_books(ctx, self)
+
+    def create_collection(self, ctx, name, display_name):
+        from .directory import create_user_book
+        return create_user_book(ctx, self, name, display_name) or super().create_collection(ctx, name, display_name)
 
     def child_extra(self, ctx, name):
         from .directory import directory_book

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 
+from ..store.folders import FolderExists
 from .acl import Access, folder_access, has_object_acl, object_access
 from .errors import DAVError
 from .resources import DAV_PREFIX, Resource
@@ -71,6 +72,14 @@ class Home(Resource):
     def child_extra(self, ctx, name: str):
         """Names that are not folders (e.g. ``personal.ics`` exports)."""
         return None
+
+    def create_collection(self, ctx, name: str, display_name: str) -> Resource:
+        """MKCOL/MKCALENDAR of ``name`` (checked by the caller): a new folder; 405 when it exists."""
+        try:
+            folder = ctx.services.storage.folders.create(self.owner.uid, self.kind, name, display_name)
+        except FolderExists:
+            raise DAVError(405, "already exists") from None
+        return self.collection_class(self, folder, folder_access(ctx, folder))
 
 
 class Collection(Resource):

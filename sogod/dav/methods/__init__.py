@@ -14,4 +14,5 @@ def method(name: str):
     return decorate
 
 
-from . import delete, get, mkcol, options, post, propfind, proppatch, put, report  # noqa: E402,F401  (register themselves)
+# the modules register themselves
+from . import acl, delete, get, mkcol, options, post, propfind, proppatch, put, report  # noqa: E402,F401

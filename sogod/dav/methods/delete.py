@@ -1,4 +1,6 @@
-"""DELETE of an object (soft delete, as SOGo), of a whole collection, or of a subscription."""
+"""DELETE of an object (soft delete, as SOGo), of a whole collection, or of a subscription.
+
+Resources outside the folder store delete themselves: ``resource.delete_collection(ctx)``."""
 
 from __future__ import annotations
 
@@ -32,5 +34,8 @@ def delete(ctx, resource):
         if resource.folder.folder_id == "personal":
             raise DAVError(403, "the personal folder cannot be deleted")
         ctx.services.storage.folders.delete(resource.folder)
+        return Response(status=204)
+    if hasattr(resource, "delete_collection"):      # a collection kept elsewhere (an LDAP book)
+        resource.delete_collection(ctx)
         return Response(status=204)
     raise DAVError(405, "DELETE is not allowed here")

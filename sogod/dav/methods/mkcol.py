@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from ...store.folders import FolderExists
 from ..errors import DAVError
 from ..folder import Home, Unmapped
 from ..xml import DAV, CALDAV, CARDDAV, clark, parse
@@ -48,11 +47,7 @@ def _create(ctx, resource, kind: str, props):
     for el in props:
         if el.tag == clark(DAV, "displayname") and (el.text or "").strip():
             display = el.text.strip()
-    try:
-        folder = ctx.services.storage.folders.create(home.owner.uid, kind, name, display)
-    except FolderExists:
-        raise DAVError(405, "already exists") from None
-    collection = home.collection_class(home, folder, home_access(ctx, folder))
+    collection = home.create_collection(ctx, name, display)
     others = [el for el in props if el.tag != clark(DAV, "displayname")]
     if others:
         apply_properties(ctx, collection, others, [])
@@ -66,11 +61,6 @@ def _is_superuser(ctx) -> bool:
     from ..acl import ANONYMOUS, is_superuser
     user = ctx.user
     return user is not None and user.uid != ANONYMOUS and is_superuser(ctx, user.uid, user.domain)
-
-
-def home_access(ctx, folder):
-    from ..acl import folder_access
-    return folder_access(ctx, folder)
 
 
 @method("MKCALENDAR")
