@@ -105,6 +105,193 @@ def test_plain_logins_without_domain_based_uid(tmp_path, ldap_server):
     assert _propfind(client, "/SOGo/dav/bob/", ("olga", "olga-pw")).status_code == 404
 
 
+
+# --------------------------------------------------------------------------- ACLs of invisible users
+
+VISIBLE = {"SOGoDomainsVisibility": [["example.com", "example.org"]]}
+BOB_COM = ("bob@example.com", "bob-pw")
+BOB_CAL = "/SOGo/dav/bob@example.com/Calendar/personal/"
+INVERSE = "urn:inverse:params:xml:ns:inverse-dav"
+
+
+def _acl_query(client, inner):
+    body = f'<?xml version="1.0" encoding="utf-8"?><acl-query xmlns="{INVERSE}">{inner}</acl-query>'
+    return client.post(BOB_CAL, data=body.encode(), headers={**basic(*BOB_COM), "Content-Type": "application/xml"})
+
+
+def _acl_principals(client):
+    body = b'<D:acl-principal-prop-set xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:acl-principal-prop-set>'
+    r = client.open(BOB_CAL, method="REPORT", data=body,
+                    headers={"Depth": "0", "Content-Type": "application/xml", **basic(*BOB_COM)})
+    assert r.status_code == 207, r.data
+    return {h: props["200"][D + "displayname"].text for h, props in multistatus(r.data).items()}
+
+
+def _acl_client(tmp_path, ldap_server, **settings):
+    client = _app(tmp_path, ldap_server, SOGoEnableDomainBasedUID="YES", **settings)
+    assert _acl_query(client, '<set-roles user="alice@example.com"><PublicViewer/></set-roles>').status_code == 204
+    return client
+
+
+def _bob_acl_uids(client):
+    folder = client.application.app.services.storage.folders.get("bob@example.com", "Calendar", "personal")
+    return {(row.c_uid, row.c_role) for row in folder.acl_rows()}
+
+
+def test_acls_refuse_and_hide_users_of_invisible_domains(tmp_path, ldap_server):
+    client = _acl_client(tmp_path, ldap_server)
+    for inner in ('<set-roles user="olga@example.org"><PublicViewer/></set-roles>',
+                  '<set-roles users="alice@example.com,olga@example.org"><PublicModifier/></set-roles>',
+                  '<add-user user="olga@example.org"/>', '<add-users users="olga@example.org"/>'):
+        assert _acl_query(client, inner).status_code == 400, inner      # as for an unknown user
+    assert _acl_query(client, '<set-roles user="nobody@example.org"><PublicViewer/></set-roles>').status_code == 400
+    assert _bob_acl_uids(client) == {("alice@example.com", "PublicViewer")}
+    # A row naming her anyway (stored before the domains were split): listed as unknown.
+    client.application.app.services.storage.folders.get(
+        "bob@example.com", "Calendar", "personal").set_roles("olga@example.org", None, ["PublicViewer"])
+    listing = _acl_query(client, "<user-list/>").data
+    assert b"<user><id>olga@example.org</id><displayName>olga@example.org</displayName></user>" in listing
+    assert b"Olga Org" not in listing and b"<email>olga@example.org</email>" not in listing
+    assert b"<displayName>Alice Liddell</displayName><email>alice@example.com</email>" in listing
+    assert _acl_principals(client) == {"/SOGo/dav/bob@example.com/": "Bob Builder",
+                                       "/SOGo/dav/alice@example.com/": "Alice Liddell"}
+
+
+def test_acls_name_users_of_visible_domains(tmp_path, ldap_server):
+    client = _acl_client(tmp_path, ldap_server, **VISIBLE)
+    assert _acl_query(client, '<set-roles user="olga@example.org"><PublicViewer/></set-roles>').status_code == 204
+    assert _acl_query(client, '<add-user user="alice@example.org"/>').status_code == 204
+    assert {uid for uid, _ in _bob_acl_uids(client)} == {"alice@example.com", "olga@example.org", "alice@example.org"}
+    listing = _acl_query(client, "<user-list/>").data
+    assert b"<user><id>olga@example.org</id><displayName>Olga Org</displayName><email>olga@example.org</email>" \
+        b"</user>" in listing
+    assert _acl_principals(client)["/SOGo/dav/olga@example.org/"] == "Olga Org"
+
+
+# --------------------------------------------------------------------------- scheduling across domains
+
+MIXED = "cn=mixed,ou=users,dc=example,dc=com"
+
+
+def _mailing_app(tmp_path, ldap_server, smtp_sink, **settings):
+    # plain uids (bob, olga): group members are named by their bare uid
+    return _app(tmp_path, ldap_server, SOGoAppointmentSendEMailNotifications="YES", SOGoMailingMechanism="smtp",
+                SOGoSMTPServer=smtp_sink.address, **settings)
+
+
+def _event(uid, organizer, attendees, partstats=None):
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", "BEGIN:VEVENT", f"UID:{uid}",
+             "DTSTAMP:20260101T000000Z", "DTSTART:20260110T100000Z", "DTEND:20260110T110000Z",
+             "SUMMARY:Across", f"ORGANIZER:mailto:{organizer}"]
+    lines += [f"ATTENDEE;PARTSTAT={(partstats or {}).get(a, 'NEEDS-ACTION')};RSVP=TRUE:mailto:{a}"
+              for a in attendees]
+    return "\r\n".join(lines + ["END:VEVENT", "END:VCALENDAR", ""]).encode()
+
+
+def _put(client, uid, name, body):
+    r = client.put(f"/SOGo/dav/{uid}/Calendar/personal/{name}", data=body,
+                   headers={**basic(uid, f"{uid}-pw"), "Content-Type": "text/calendar"})
+    assert r.status_code in (201, 204), r.data
+    return r
+
+
+def _stored(client, uid):
+    """{object name: calendar} of ``uid``'s personal calendar, straight from the store."""
+    from icalendar import Calendar
+    folder = client.application.app.services.storage.folders.get(uid, "Calendar", "personal")
+    if folder is None:
+        return {}
+    return {row.c_name: Calendar.from_ical(folder.get_object(row.c_name).c_content) for row in folder.quick_rows()}
+
+
+def _attendees(calendar) -> list:
+    attendees = calendar.walk("VEVENT")[0].get("ATTENDEE", [])
+    return attendees if isinstance(attendees, list) else [attendees]
+
+
+def _partstat(calendar, address):
+    return next((a.params.get("PARTSTAT") for a in _attendees(calendar) if str(a).lower() == f"mailto:{address}"),
+                None)
+
+
+def _imip(received):
+    from icalendar import Calendar
+    [part] = [p for p in received.message.walk() if p.get_content_type() == "text/calendar"]
+    return part.get_param("method"), Calendar.from_ical(part.get_content())
+
+
+def test_attendees_of_invisible_domains_are_external(tmp_path, ldap_server, smtp_sink):
+    client = _mailing_app(tmp_path, ldap_server, smtp_sink)
+    _put(client, "bob", "across.ics", _event("across", "bob@example.com", ("olga@example.org", "alice@example.com")))
+    assert _stored(client, "olga") == {}                           # nothing in her calendar
+    assert list(_stored(client, "alice")) == ["across.ics"]
+    [request] = smtp_sink.wait(1)
+    assert request.rcpt_tos == ["olga@example.org"] and _imip(request)[0] == "REQUEST"
+    # removing her: a CANCEL by mail too
+    _put(client, "bob", "across.ics", _event("across", "bob@example.com", ("alice@example.com",)))
+    cancel = smtp_sink.wait(2)[-1]
+    assert cancel.rcpt_tos == ["olga@example.org"] and _imip(cancel)[0] == "CANCEL"
+
+
+def test_attendees_of_visible_domains_are_local(tmp_path, ldap_server, smtp_sink):
+    client = _mailing_app(tmp_path, ldap_server, smtp_sink, **VISIBLE)
+    _put(client, "bob", "across.ics", _event("across", "bob@example.com", ("olga@example.org",)))
+    assert list(_stored(client, "olga")) == ["across.ics"]
+    assert smtp_sink.messages == []
+
+
+def test_organizer_of_an_invisible_domain_gets_a_reply_by_mail(tmp_path, ldap_server, smtp_sink):
+    client = _mailing_app(tmp_path, ldap_server, smtp_sink)
+    _put(client, "olga", "meet.ics", _event("meet", "olga@example.org", ("bob@example.com",)))
+    assert _stored(client, "bob") == {}
+    [request] = smtp_sink.wait(1)
+    assert request.rcpt_tos == ["bob@example.com"]
+    # bob files the invitation he got by mail and accepts it
+    _put(client, "bob", "meet.ics", _event("meet", "olga@example.org", ("bob@example.com",)))
+    _put(client, "bob", "meet.ics", _event("meet", "olga@example.org", ("bob@example.com",),
+                                           {"bob@example.com": "ACCEPTED"}))
+    reply = smtp_sink.wait(2)[-1]
+    assert reply.rcpt_tos == ["olga@example.org"] and _imip(reply)[0] == "REPLY"
+    assert _partstat(_stored(client, "olga")["meet.ics"], "bob@example.com") == "NEEDS-ACTION"
+
+
+def test_organizer_of_a_visible_domain_gets_the_answer_in_place(tmp_path, ldap_server, smtp_sink):
+    client = _mailing_app(tmp_path, ldap_server, smtp_sink, **VISIBLE)
+    _put(client, "olga", "meet.ics", _event("meet", "olga@example.org", ("bob@example.com",)))
+    [name] = _stored(client, "bob")
+    _put(client, "bob", name, _event("meet", "olga@example.org", ("bob@example.com",),
+                                     {"bob@example.com": "ACCEPTED"}))
+    assert _partstat(_stored(client, "olga")["meet.ics"], "bob@example.com") == "ACCEPTED"
+    assert smtp_sink.messages == []
+
+
+@pytest.fixture
+def mixed_group(ldap_server):
+    """A group of example.com with bob and example.org's olga."""
+    admin = ldap_server.admin()
+    admin.add_s(MIXED, [("objectClass", [b"groupOfNames", b"extensibleObject"]), ("cn", [b"mixed"]),
+                        ("uid", [b"mixed"]), ("mail", [b"mixed@example.com"]),
+                        ("member", [b"uid=bob,ou=users,dc=example,dc=com", b"uid=olga,ou=users,dc=example,dc=org"])])
+    try:
+        yield "mixed@example.com"
+    finally:
+        admin.delete_s(MIXED)
+
+
+@pytest.mark.parametrize("visible", [False, True])
+def test_group_members_of_invisible_domains_are_not_invited(tmp_path, ldap_server, smtp_sink, mixed_group, visible):
+    client = _mailing_app(tmp_path, ldap_server, smtp_sink, **(VISIBLE if visible else {}))
+    _put(client, "alice", "team.ics", _event("team", "alice@example.com", (mixed_group,)))
+    attendees = sorted(str(a).lower() for a in _attendees(_stored(client, "alice")["team.ics"]))
+    assert list(_stored(client, "bob")) == ["team.ics"]
+    if visible:
+        assert attendees == ["mailto:bob@example.com", "mailto:olga@example.org"]
+        assert list(_stored(client, "olga")) == ["team.ics"]
+    else:
+        assert attendees == ["mailto:bob@example.com"]
+        assert _stored(client, "olga") == {}
+    assert smtp_sink.messages == []
+
 # --------------------------------------------------------------------------- password policy and the cache
 
 def _policy_directory(ldap_server):

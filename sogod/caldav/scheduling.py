@@ -10,6 +10,8 @@ attendees does to the other people's calendars.
   Invited groups are replaced by their members when their source can list
   them (a source method ``members(uid) -> [User]``; SQL sources cannot). External attendees get iMIP REQUEST / CANCEL
   mails when ``SOGoAppointmentSendEMailNotifications`` is set.
+* A user of a domain the calendar's owner cannot see (guide §5.15) is no local
+  user here: their address is external, and a group's members of such domains are left out.
 * An **attendee** writes (or deletes) their copy: their PARTSTAT goes into the
   organizer's copy and the other attendees' copies (a deleted copy counts as
   DECLINED), or, for an external organizer, into an iMIP REPLY.
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth.sources import SourceError
+from ..dav.visibility import lookup_email, visible
 from ..server.logs import get_logger
 from ..store.database import StoreError
 from .ical import main_components, param, props
@@ -99,15 +102,14 @@ def deleted_content(folder, name: str) -> str | None:
 
 def _organizer_wrote(ctx, collection, name, calendar, previous) -> None:
     owner = collection.owner
-    directory = ctx.services.directory
-    changed = _expand_groups(ctx, calendar)
+    changed = _expand_groups(ctx, owner, calendar)
     current = _attendees(calendar)
     if previous is None:
-        previous = _previous_from_copies(ctx, calendar, current)
+        previous = _previous_from_copies(ctx, owner, calendar, current)
     before = _attendees(previous) if previous is not None else []
     external, local = [], []
     for address in current:
-        user = directory.lookup_email(address)
+        user = lookup_email(ctx, address, owner)
         if user is None:
             external.append(address)
         elif user.uid != owner.uid and user.kind != "group" and user.can_access("Calendar"):
@@ -145,10 +147,9 @@ def _settle(ctx, user, address, name, calendar):
 
 def _cancel(ctx, owner, calendar, addresses: list[str]) -> None:
     """Remove the local attendees' copies; CANCEL to the external ones."""
-    directory = ctx.services.directory
     uid, external = _uid(calendar), []
     for address in addresses:
-        user = directory.lookup_email(address)
+        user = lookup_email(ctx, address, owner)
         if user is None:
             external.append(address)
             continue
@@ -163,11 +164,11 @@ def _cancel(ctx, owner, calendar, addresses: list[str]) -> None:
         send_imip(ctx, owner, "CANCEL", itip(calendar, "CANCEL", attendees=external), external)
 
 
-def _previous_from_copies(ctx, calendar, current: list[str]):
+def _previous_from_copies(ctx, owner, calendar, current: list[str]):
     """Without the previous version, a local attendee's copy tells the last attendee list."""
-    directory, uid = ctx.services.directory, _uid(calendar)
+    uid = _uid(calendar)
     for address in current:
-        user = directory.lookup_email(address)
+        user = lookup_email(ctx, address, owner)
         if user is None or user.kind == "group":
             continue
         folder = ctx.services.storage.folders.get(user.uid, "Calendar", "personal")
@@ -178,15 +179,15 @@ def _previous_from_copies(ctx, calendar, current: list[str]):
     return None
 
 
-def _expand_groups(ctx, calendar) -> bool:
-    """Replace invited groups by their members where the source can list them."""
-    directory, changed = ctx.services.directory, False
+def _expand_groups(ctx, owner, calendar) -> bool:
+    """Replace invited groups by their members (those ``owner`` may see) where the source can list them."""
+    changed = False
     for component in main_components(calendar):
         attendees = props(component, "ATTENDEE")
         result, present = [], {address_of(a) for a in attendees}
         for attendee in attendees:
-            user = directory.lookup_email(address_of(attendee))
-            members = group_members(ctx, user) if user is not None and user.kind == "group" else None
+            user = lookup_email(ctx, address_of(attendee), owner)
+            members = group_members(ctx, user, owner) if user is not None and user.kind == "group" else None
             if members is None:
                 result.append(attendee)
                 continue
@@ -202,8 +203,8 @@ def _expand_groups(ctx, calendar) -> bool:
     return changed
 
 
-def group_members(ctx, group) -> list | None:
-    """The members of a group user (as users), or None when no source can tell."""
+def group_members(ctx, group, viewer=None) -> list | None:
+    """The members of a group user (as users ``viewer`` may see), or None when no source can tell."""
     directory = ctx.services.directory
     try:
         uids = directory.members(group.uid)     # LDAP groups; SQL sources have none (guide §5.10)
@@ -212,7 +213,7 @@ def group_members(ctx, group) -> list | None:
         return None
     if uids is None:
         return None
-    return [user for user in map(directory.lookup, uids) if user is not None]
+    return [user for user in map(directory.lookup, uids) if visible(ctx, user, viewer) is not None]
 
 
 def _attendee_like(template, member):
@@ -264,7 +265,7 @@ def _attendee_wrote(ctx, owner, calendar, previous) -> None:
         return
     partstat = partstat_of(calendar, mine)
     organizer = _organizer(calendar)
-    user = ctx.services.directory.lookup_email(organizer)
+    user = lookup_email(ctx, organizer, owner)
     if user is None:
         before = partstat_of(previous, mine) if previous is not None else "NEEDS-ACTION"
         if partstat != before and notifications(ctx, owner):
@@ -281,7 +282,7 @@ def _attendee_wrote(ctx, owner, calendar, previous) -> None:
     store(ctx, folder, user, name, master)
     # The other local attendees see the answer too.
     for address in _attendees(master):
-        other = ctx.services.directory.lookup_email(address)
+        other = lookup_email(ctx, address, owner)
         if other is None or other.uid in (owner.uid, user.uid) or other.kind == "group":
             continue
         their = ctx.services.storage.folders.get(other.uid, "Calendar", "personal")

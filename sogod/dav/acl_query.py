@@ -21,6 +21,7 @@ from .acl import ANONYMOUS, DEFAULT_UID, forget, roles_for, valid_roles
 from .acl_properties import acl_target, acl_users, may_administer
 from .errors import DAVError
 from .methods.post import POST_HANDLERS
+from .visibility import lookup
 
 log = get_logger("dav")
 
@@ -114,11 +115,12 @@ def _users(node) -> list[str]:
 
 
 def _checked(ctx, folder, users: list[str]) -> list[str]:
-    """The users, each a known user, ``@group``, ``<default>`` or ``anonymous``."""
+    """The users, each a known user (of a domain the requester sees), ``@group``,
+    ``<default>`` or ``anonymous``."""
     for uid in users:
         if uid in (DEFAULT_UID, ANONYMOUS) or (uid.startswith("@") and len(uid) > 1):
             continue
-        if "/" in uid or ctx.services.directory.lookup(uid) is None:
+        if "/" in uid or lookup(ctx, uid) is None:
             raise BadQuery(f"unknown user {uid!r}")
     return users
 
@@ -129,7 +131,7 @@ def user_list(ctx, folder, name, params) -> str:
         if uid == DEFAULT_UID:
             continue
         record = f"<id>{escape(uid)}</id>"
-        user = None if {"nocn", "noemail"} <= set(params) else ctx.services.directory.lookup(uid)
+        user = None if {"nocn", "noemail"} <= set(params) else lookup(ctx, uid)
         if "nocn" not in params:
             record += f"<displayName>{escape(user.display_name if user else uid)}</displayName>"
         if "noemail" not in params and user is not None and user.primary_email:

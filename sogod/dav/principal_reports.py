@@ -25,6 +25,7 @@ from .methods.report import REPORTS
 from .properties import PROPERTIES
 from .proxy import ProxyPrincipal
 from .resources import DAV_PREFIX, DavRoot, Principal, resolve
+from .visibility import lookup, visible
 from .xml import CALDAV, CALENDARSERVER, DAV, MultiStatus, clark, element, href, serialize
 
 DEFAULT_LIMIT = 100
@@ -124,12 +125,10 @@ def _candidates(ctx, searches: list[_Search], anyof: bool, limit: int) -> dict:
         texts = {""}                                                   # a full listing
     elif not anyof:
         texts = {max((t for t in texts if t is not None), key=len)}   # the most selective one
-    directory = ctx.services.directory
-    can_see = getattr(directory, "can_see", None)
     candidates = {}
     for text in sorted(texts):
-        for user in directory.search(text, limit):
-            if can_see is None or can_see(ctx.user, user):    # other domains stay hidden (§5.15)
+        for user in ctx.services.directory.search(text, limit):
+            if visible(ctx, user):
                 candidates.setdefault(user.uid, user)
     return candidates
 
@@ -273,7 +272,7 @@ class AclPrincipalPropSet:
         requested = _requested(root)
         status = MultiStatus()
         for uid in _acl_principals(ctx, resource):
-            user = ctx.services.directory.lookup(uid)
+            user = lookup(ctx, uid)
             if user is None:
                 continue
             principal = Principal(user)
