@@ -213,3 +213,21 @@ def test_books_written_as_the_user_under_bind_as_current_user(tmp_path, ldap_ser
     bob.unbind_s()
     assert client.delete(HOME + "friends/", headers=basic(*ALICE)).status_code == 204
     assert set(_entries(admin, CONTAINER)) == {CONTAINER.lower()}
+
+
+def test_books_of_a_domain_user(tmp_path, ldap_server, admin, request):
+    """Under SOGoEnableDomainBasedUID the books live below the entry of the user's
+    own domain; the other domain's alice never sees them."""
+    from .test_multidomain import _app
+    request.addfinalizer(ldap_server.reset)
+    client = _app(tmp_path, ldap_server, SOGoEnableDomainBasedUID="YES")
+    for domain in client.application.app.services.directory.sources:
+        domain.ab_ou = "abooks"
+    home = "/SOGo/dav/alice@example.com/Contacts/"
+    assert _mkcol(client, "club", auth=("alice@example.com", "alice-pw"), home=home).status_code == 201
+    assert _book_dn("club") in _entries(admin, CONTAINER)
+    mine = multistatus(_propfind(client, home, ("alice@example.com", "alice-pw")).data)
+    assert home + "club/" in mine
+    other = "/SOGo/dav/alice@example.org/Contacts/"
+    theirs = multistatus(_propfind(client, other, ("alice@example.org", "alice-org-pw")).data)
+    assert other + "club/" not in theirs

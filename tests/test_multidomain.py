@@ -371,3 +371,36 @@ def test_password_change_forgets_cached_credentials(ldap_server):
     finally:
         ldap_server.admin().modify_s("uid=bob,ou=users,dc=example,dc=com",
                                      [(ldap.MOD_REPLACE, "userPassword", [b"bob-pw"])])
+
+
+def test_groups_under_domain_based_uids(tmp_path, ldap_server, mixed_group):
+    """Members and memberships are named uid@domain, each by the domain that holds it."""
+    client = _app(tmp_path, ldap_server, SOGoEnableDomainBasedUID="YES")
+    directory = client.application.app.services.directory
+    assert sorted(directory.members("mixed@example.com")) == ["bob@example.com", "olga@example.org"]
+    assert directory.members("bob@example.com") is None                    # not a group
+    assert {"mixed", "mixed@example.com"} <= set(directory.groups_of("bob@example.com"))
+    assert directory.groups_of("alice@example.com") == []
+
+
+@pytest.mark.parametrize("visible", [False, True])
+def test_outbox_delivery_respects_domains(tmp_path, ldap_server, smtp_sink, visible):
+    client = _mailing_app(tmp_path, ldap_server, smtp_sink, **(VISIBLE if visible else {}))
+    body = _event("posted", "bob@example.com", ("olga@example.org",)).replace(
+        b"VERSION:2.0", b"VERSION:2.0\r\nMETHOD:REQUEST")
+    r = client.post("/SOGo/dav/bob/Calendar/personal/", data=body,
+                    headers={**basic("bob", "bob-pw"), "Content-Type": "text/calendar"})
+    assert r.status_code == 200, r.data
+    assert (b"1.2;Delivered" in r.data) is visible
+    assert (list(_stored(client, "olga")) != []) is visible
+
+
+@pytest.mark.parametrize("visible", [False, True])
+def test_proxies_only_from_visible_domains(tmp_path, ldap_server, visible):
+    client = _app(tmp_path, ldap_server, **(VISIBLE if visible else {}))
+    patch = (b'<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:group-member-set>'
+             b'<D:href>/SOGo/dav/olga/</D:href></D:group-member-set></D:prop></D:set></D:propertyupdate>')
+    r = client.open("/SOGo/dav/bob/calendar-proxy-write/", method="PROPPATCH", data=patch,
+                    headers={**basic("bob", "bob-pw"), "Content-Type": "application/xml", "Depth": "0"})
+    assert r.status_code == 207
+    assert (b"200 OK" in r.data) is visible and (b"409 Conflict" in r.data) is not visible

@@ -168,8 +168,8 @@ class UserDirectory:
         source = self.source(user.source_id)
         if source is None:
             raise SourceError(f"no source {user.source_id!r}")
-        source.change_password(self._local_uid(source, user.uid), new_password)
-        for login in {user.uid, self._local_uid(source, user.uid), *logins}:
+        source.change_password(self.local_uid(source, user.uid), new_password)
+        for login in {user.uid, self.local_uid(source, user.uid), *logins}:
             self.credentials.forget(login)
 
     def change_own_password(self, login: str, old_password: str, new_password: str) -> User:
@@ -192,7 +192,7 @@ class UserDirectory:
             if user is None:
                 continue
             user = self._qualified(source, user)
-            source.change_password(self._local_uid(source, user.uid), new_password, old_password=old_password)
+            source.change_password(self.local_uid(source, user.uid), new_password, old_password=old_password)
             for name in {login, user.uid}:
                 self.credentials.forget(name)
             log.info("password changed for %r", user.uid)
@@ -200,7 +200,7 @@ class UserDirectory:
         self.failed_logins.failed(login)
         raise PolicyRefused(PolicyError.PASSWORD_UNKNOWN, "wrong login or password")
 
-    def _local_uid(self, source: UserSource, uid: str) -> str:
+    def local_uid(self, source: UserSource, uid: str) -> str:
         """``uid`` as ``source`` knows it (without the domain of domain-based UIDs)."""
         if self.domain_based_uid and getattr(source, "source_domain", None):
             return self._split(uid)[0]
@@ -293,18 +293,30 @@ class UserDirectory:
         return any(type(s).__name__ == "LDAPSource" for s in self.sources)
 
     def groups_of(self, uid: str) -> list[str]:
-        """The groups ``uid`` belongs to (LDAP sources; SQL sources have none)."""
+        """The groups ``uid`` belongs to (LDAP sources; SQL sources have none); under
+        domain-based UIDs both ``group`` and ``group@domain`` name a group of the domain."""
         if not self._has_ldap():
             return []
         from .ldap import groups_of
-        return groups_of(self.sources, uid)
+        local, domain = self._split(uid)
+        found = groups_of(self._sources_for(domain), local if domain else uid)
+        return sorted(set(found) | {f"{g}@{domain}" for g in found if domain and "@" not in g})
 
     def members(self, group_uid: str) -> list[str] | None:
-        """UIDs of the members of a group, or None when no source knows it as a group."""
+        """UIDs of the members of a group, or None when no source knows it as a group
+        (qualified ``uid@domain`` when the group is a domain's, under domain-based UIDs)."""
         if not self._has_ldap():
             return None
         from .ldap import members
-        return members(self.sources, group_uid)
+        local, domain = self._split(group_uid)
+
+        def name(source, uid):          # a member of a domain's source is uid@domain
+            member_domain = getattr(source, "source_domain", None)
+            if self.domain_based_uid and member_domain and "@" not in uid:
+                return f"{uid}@{member_domain.lower()}"
+            return uid
+        return members(self.sources, local if domain else group_uid,
+                       among=self._sources_for(domain), name=name)
 
     def source(self, source_id: str) -> UserSource | None:
         return next((s for s in self.sources if s.id == source_id), None)

@@ -731,16 +731,19 @@ def groups_of(sources, uid: str) -> list[str]:
     return sorted(found)
 
 
-def members(sources, group_uid: str) -> list[str] | None:
-    """Members of the group ``group_uid`` from the first LDAP source that has it;
-    each member named by the source whose baseDN holds it."""
+def members(sources, group_uid: str, *, among=None, name=None) -> list[str] | None:
+    """Members of the group ``group_uid`` from the first LDAP source of ``among``
+    (default: all) that has it; each member named by the source whose baseDN holds
+    it, through ``name(source, uid)`` when given (the directory adds domains)."""
     ldaps = ldap_sources(sources)
 
     def resolve(dn, attrs):
         owners = sorted((s for s in ldaps if _below(dn, s.base_dn)), key=lambda s: -len(s.base_dn))
-        return (owners[0] if owners else ldaps[0]).member_uid(dn, attrs)
+        owner = owners[0] if owners else ldaps[0]
+        uid = owner.member_uid(dn, attrs)
+        return name(owner, uid) if name and uid else uid
 
-    for source in ldaps:
+    for source in ldap_sources(sources if among is None else among):
         found = source.members(group_uid, resolve)
         if found is not None:
             return found

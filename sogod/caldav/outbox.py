@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from icalendar import Calendar
 from werkzeug.wrappers import Response
 
+from ..dav import visibility
 from ..dav.errors import DAVError
 from ..dav.methods.post import POST_HANDLERS
 from ..dav.xml import CALDAV, clark, element, href, serialize
@@ -107,7 +108,7 @@ def _free_busy(ctx, owner, component) -> list[tuple[str, str, str | None]]:
     uid = str(component.get("UID") or "") or None
     responses = []
     for recipient in _recipients(ctx, [component]):
-        user = ctx.services.directory.lookup_email(recipient)
+        user = visibility.lookup_email(ctx, recipient)
         if user is None:
             responses.append((recipient, INVALID_USER, None))
         elif not freebusy.may_read(ctx, user):
@@ -139,7 +140,7 @@ def _deliver(ctx, owner, calendar) -> list[tuple[str, str, str | None]]:
     del calendar["METHOD"]
     responses, external = [], []
     for recipient in recipients:
-        user = ctx.services.directory.lookup_email(recipient)
+        user = visibility.lookup_email(ctx, recipient)
         if user is None:
             external.append(recipient)
             continue

@@ -404,17 +404,14 @@ def _sources(ctx, home):
 
 
 def _user_books(ctx, home) -> list:
-    """The owner's per-user LDAP books (abOU), shown to the owner only."""
-    if not home.is_owner:
+    """The owner's per-user LDAP books (abOU) in the owner's own source, shown to the owner only."""
+    source = _own_books_source(ctx, home.owner) if home.is_owner else None
+    if source is None:
         return []
-    books = []
-    for source in ctx.services.directory.sources:
-        if getattr(source, "ab_ou", None):
-            try:
-                books += source.user_books(home.owner.uid)
-            except SourceError:
-                raise DAVError(503, "the directory cannot be read now") from None
-    return books
+    try:
+        return source.user_books(ctx.services.directory.local_uid(source, home.owner.uid))
+    except SourceError:
+        raise DAVError(503, "the directory cannot be read now") from None
 
 
 def directory_books(ctx, home) -> list[DirectoryBook]:
@@ -443,7 +440,8 @@ def create_user_book(ctx, home, name: str, display_name: str) -> DirectoryBook |
     if not home.is_owner:
         raise DAVError(403, "only the owner creates address books in the directory")
     from ..auth.ldap_books import create_book
-    _written(lambda: create_book(source, home.owner.uid, name, display_name))
+    uid = ctx.services.directory.local_uid(source, home.owner.uid)
+    _written(lambda: create_book(source, uid, name, display_name))
     book = directory_book(ctx, home, name)
     if book is None:
         raise DAVError(503, "the new address book cannot be read back")

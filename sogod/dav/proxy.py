@@ -10,6 +10,7 @@ has subscribed to, by the access it holds on them.
 
 from __future__ import annotations
 
+from . import visibility
 from .acl import ANONYMOUS, DEFAULT_UID, access_for, acl_table, forget, is_superuser
 from .properties import Property, register
 from .resources import DAV_PREFIX, PRINCIPAL_CHILDREN, Principal, Resource
@@ -103,7 +104,7 @@ class GroupMemberSet(Property):
             if "://" in path:
                 path = "/" + path.split("://", 1)[1].partition("/")[2]
             uid = path[len(DAV_PREFIX):].strip("/") if path.startswith(DAV_PREFIX + "/") else ""
-            if not uid or "/" in uid or uid == resource.user.uid or ctx.services.directory.lookup(uid) is None:
+            if not uid or "/" in uid or uid == resource.user.uid or visibility.lookup(ctx, uid) is None:
                 raise ValueError(f"not a user principal: {h.text!r}")
             result.append(uid)
         return result
