@@ -39,6 +39,11 @@ class Services:
         return SessionManager(self.storage.sessions, self.cache)
 
     @cached_property
+    def request_limiter(self):
+        from .http.ratelimit import RequestLimiter
+        return RequestLimiter.from_config(self.defaults, self.cache)
+
+    @cached_property
     def trusted_proxies(self) -> frozenset[str]:
         return frozenset(self.defaults.list("SOGodTrustedProxies") or ())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from werkzeug.test import Client
 
@@ -162,3 +164,37 @@ def test_non_dav_paths(client):
     assert client.get("/").status_code == 302
     assert client.get("/etc/passwd").status_code == 404
     assert client.post("/SOGo/Microsoft-Server-ActiveSync").status_code == 501
+
+
+def test_too_many_requests_are_refused_with_429(tmp_path):
+    config = embedded_config(tmp_path, extra_users=[("eve", "eve-pw", "Eve", "eve@example.com")])
+    app = create_app(load_system_defaults(str(config), {
+        "SOGoMaximumRequestCount": "3", "SOGoMaximumRequestInterval": "30", "SOGoRequestBlockInterval": "60"}))
+    client, services = Client(app), app.app.services
+    now = [1_800_000_000.0]
+    services.request_limiter.clock = lambda: now[0]
+    assert [propfind(client, "/SOGo/dav/demo/").status_code for _ in range(3)] == [207] * 3
+    blocked = propfind(client, "/SOGo/dav/demo/")
+    assert blocked.status_code == 429 and blocked.data == b""
+    assert propfind(client, "/SOGo/dav/demo/", auth=("eve", "eve-pw")).status_code == 207   # others go on
+    # nobody is locked out by requests naming them without their password
+    assert [propfind(client, "/SOGo/dav/eve/", auth=("eve", "wrong")).status_code for _ in range(5)] == [401] * 5
+    assert propfind(client, "/SOGo/dav/eve/", auth=("eve", "eve-pw")).status_code == 207
+    count = json.loads(services.cache.get("demo+requestcount"))            # SOGo's key and fields
+    assert count == {"RequestCount": 4, "InitialDate": 1_800_000_000}
+    now[0] += 40                                                           # past the window, still blocked
+    assert propfind(client, "/SOGo/dav/demo/").status_code == 429
+    now[0] += 21                                                           # SOGoRequestBlockInterval passed
+    assert propfind(client, "/SOGo/dav/demo/").status_code == 207
+
+
+def test_requests_spread_over_the_interval_are_not_limited(tmp_path):
+    config = embedded_config(tmp_path)
+    app = create_app(load_system_defaults(str(config), {
+        "SOGoMaximumRequestCount": "2", "SOGoMaximumRequestInterval": "10"}))
+    client = Client(app)
+    now = [1_800_000_000.0]
+    app.app.services.request_limiter.clock = lambda: now[0]
+    for _ in range(6):
+        assert propfind(client, "/SOGo/dav/demo/").status_code == 207
+        now[0] += 6                                  # two requests per 10 s window at most

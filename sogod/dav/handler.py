@@ -46,6 +46,9 @@ def handle_dav(ctx) -> Response:
                  ctx.remote_host, quoted_name(credentials.login), outcome.error)
         return http_errors.unauthorized()
     ctx.user, ctx.credentials = user, credentials
+    if not ctx.services.request_limiter.allow(user.uid):
+        log.warning("user '%s' made too many requests: refused for now", quoted_name(user.uid))
+        return Response(status=429)
     return serve(ctx, lambda: _resolve_visible(ctx))
 
 
