@@ -18,6 +18,7 @@ from .filters import Filter, TimeRange
 # A DTSTART/DTEND that is UTC ("...Z") or carries a TZID; floating and DATE values are not.
 _ZONED = re.compile(r"^(DTSTART|DTEND)(;[^:\r\n]*TZID=[^:\r\n]*:|:)\d{8}T\d{6}(Z?)\r?$", re.M | re.I)
 _ANY_TIME = re.compile(r"^(DTSTART|DTEND)[;:]", re.M | re.I)
+_END = re.compile(r"^(DTEND|DURATION)[;:]", re.M | re.I)
 
 
 def plain_time_range(query: Filter) -> TimeRange | None:
@@ -40,6 +41,8 @@ def decide(time_range: TimeRange, quick, content: str) -> bool | None:
         return None
     begin, finish = content.find("BEGIN:VEVENT"), content.find("END:VEVENT")
     event = content[begin:finish] if 0 <= begin < finish else ""
+    if not _END.search(event):              # no end: zero length (RFC 4791), the quick row says otherwise
+        return None
     stamps = _ZONED.findall(event)          # the VEVENT's own, not its VTIMEZONE's
     if len(stamps) != len(_ANY_TIME.findall(event)) or not any(s[0].upper() == "DTSTART" for s in stamps):
         return None
