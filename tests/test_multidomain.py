@@ -404,3 +404,23 @@ def test_proxies_only_from_visible_domains(tmp_path, ldap_server, visible):
                     headers={**basic("bob", "bob-pw"), "Content-Type": "application/xml", "Depth": "0"})
     assert r.status_code == 207
     assert (b"200 OK" in r.data) is visible and (b"409 Conflict" in r.data) is not visible
+
+
+def test_web_login_with_a_login_domain(tmp_path, ldap_server):
+    """The login page's domain menu (SOGoLoginDomains) qualifies the user name."""
+    from sogod.web.session import COOKIE
+    client = _app(tmp_path, ldap_server, SOGoEnableDomainBasedUID="YES")
+    services = client.application.app.services
+    r = client.post("/SOGo/connect", json={"userName": "alice", "password": "alice-org-pw", "domain": "example.org"})
+    assert r.status_code == 200 and r.json["cn"], r.data
+    cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith(COOKIE + "=")).split(";")[0]
+    assert services.sessions.find(cookie.split("=", 1)[1]).credentials.login == "alice@example.org"
+    # the other domain's alice, with her own password
+    r = client.post("/SOGo/connect", json={"userName": "alice", "password": "alice-pw", "domain": "example.com"})
+    assert r.status_code == 200
+    # a domain the page does not offer is not appended: the plain login is tried everywhere
+    r = client.post("/SOGo/connect", json={"userName": "nobody", "password": "x-pw", "domain": "evil.test"})
+    assert r.status_code == 403
+    r = client.post("/SOGo/connect", json={"userName": "alice", "password": "alice-org-pw", "domain": "evil.test"})
+    cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith(COOKIE + "=")).split(";")[0]
+    assert services.sessions.find(cookie.split("=", 1)[1]).credentials.login == "alice"
