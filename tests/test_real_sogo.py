@@ -335,6 +335,9 @@ def test_web_session_opened_by_sogo_serves_sogod(sogo, defaults):
     cookie = web.cookies.get("0xHIGHFLYxSOGo")
     assert cookie and cookie.startswith("basic")
     services = Services(defaults)
+    from sogod.web.session import parse_cookie
+    _, session_key = parse_cookie(cookie)
+    assert services.cache.get(f"session:{session_key}")        # SOGo's memcached key, read as is
     found = services.sessions.find(cookie)
     assert found is not None
     assert (found.credentials.login, found.credentials.password) == user
