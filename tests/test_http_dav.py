@@ -198,3 +198,40 @@ def test_requests_spread_over_the_interval_are_not_limited(tmp_path):
     for _ in range(6):
         assert propfind(client, "/SOGo/dav/demo/").status_code == 207
         now[0] += 6                                  # two requests per 10 s window at most
+
+
+@pytest.fixture(scope="module")
+def proxy_client(tmp_path_factory):
+    config = embedded_config(tmp_path_factory.mktemp("proxy"))
+    return Client(create_app(load_system_defaults(str(config), {"SOGoTrustProxyAuthentication": "YES"})))
+
+
+def test_proxy_authentication_is_off_by_default(client):
+    assert _proxied(client, "demo").status_code == 401
+
+
+def _proxied(client, user, peer="127.0.0.1"):
+    return client.open("/SOGo/dav/demo/", method="PROPFIND", data=PROPFIND,
+                       headers={"Depth": "0", "x-webobjects-remote-user": user},
+                       environ_overrides={"REMOTE_ADDR": peer})
+
+
+def test_proxy_authentication_from_a_trusted_front_end(proxy_client):
+    r = _proxied(proxy_client, "demo")
+    assert r.status_code == 207
+    assert hrefs(multistatus(r.data)["/SOGo/dav/demo/"]["200"][D + "current-user-principal"]) == ["/SOGo/dav/demo/"]
+    assert _proxied(proxy_client, "ghost").status_code == 403         # authenticated, but unknown here
+    assert propfind(proxy_client, "/SOGo/dav/demo/", auth=("demo", "demo")).status_code == 207   # Basic still works
+
+
+def test_proxy_header_from_elsewhere_is_ignored(proxy_client, caplog):
+    assert _proxied(proxy_client, "demo", peer="192.0.2.7").status_code == 401
+    assert "not in SOGodTrustedProxies" in caplog.text
+
+
+def test_web_access_can_be_disabled(tmp_path):
+    config = embedded_config(tmp_path)
+    client = Client(create_app(load_system_defaults(str(config), {"SOGoWebAccessEnabled": "NO"})))
+    r = client.post("/SOGo/connect", json={"userName": "demo", "password": "demo"})
+    assert r.status_code == 403 and b"disabled" in r.data
+    assert propfind(client, "/SOGo/dav/demo/").status_code == 207       # DAV stays

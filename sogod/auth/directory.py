@@ -247,6 +247,22 @@ class UserDirectory:
                 return user
         return None
 
+    def lookup_login(self, login: str) -> User | None:
+        """The user who logs in as ``login`` (any login field of a source that
+        authenticates), without a password: for a front end that authenticated
+        the user itself (SOGoTrustProxyAuthentication)."""
+        local, domain = self._split(login)
+        for source in [s for s in self._sources_for(domain) if s.can_authenticate]:
+            name = local if getattr(source, "source_domain", None) else login
+            try:
+                user = self._qualified(source, source.lookup_login(name))
+            except SourceError as exc:
+                log.error("%s", exc)
+                continue
+            if user is not None:
+                return user
+        return None
+
     def search(self, text: str, limit: int = 50) -> list[User]:
         """Users of every source matching ``text`` (see UserSource.search), at most ``limit``, by uid."""
         found: dict[str, User] = {}

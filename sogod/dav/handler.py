@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from ..auth.policy import PolicyError
 from ..auth.sources import SourceError
 from ..http import errors as http_errors
-from ..http.basic import parse_basic
+from ..http.basic import Credentials, parse_basic
 from ..server.logs import get_logger, quoted_name
 from .errors import DAVError
 from .methods import METHODS
@@ -34,6 +34,18 @@ def handle_dav(ctx) -> Response:
         from .public import handle_public
         return handle_public(ctx)
     credentials = parse_basic(ctx.request.headers.get("Authorization"))
+    proxied = proxy_login(ctx)
+    if proxied is not None:
+        try:
+            user = ctx.services.directory.lookup_login(proxied)
+        except SourceError:
+            return http_errors.plain(503, "User directory unavailable", Retry_After="30")
+        if user is None:
+            log.info("proxy-authenticated user '%s' is unknown here", quoted_name(proxied))
+            return http_errors.plain(403, "Unknown user")
+        # The front end checked the password; one sent along is kept for the mail services.
+        kept = credentials.password if credentials is not None and credentials.login == proxied else ""
+        return _serve_user(ctx, user, Credentials(proxied, kept))
     if credentials is None:
         return http_errors.unauthorized()
     try:
@@ -45,11 +57,30 @@ def handle_dav(ctx) -> Response:
         log.info("Login from '%s' for user '%s' might not have worked - password policy: %d",
                  ctx.remote_host, quoted_name(credentials.login), outcome.error)
         return http_errors.unauthorized()
+    return _serve_user(ctx, user, credentials)
+
+
+def _serve_user(ctx, user, credentials) -> Response:
     ctx.user, ctx.credentials = user, credentials
     if not ctx.services.request_limiter.allow(user.uid):
         log.warning("user '%s' made too many requests: refused for now", quoted_name(user.uid))
         return Response(status=429)
     return serve(ctx, lambda: _resolve_visible(ctx))
+
+
+def proxy_login(ctx) -> str | None:
+    """The login a trusted front end authenticated (SOGoTrustProxyAuthentication and
+    ``x-webobjects-remote-user`` from an address of SOGodTrustedProxies), else None."""
+    name = (ctx.request.headers.get("x-webobjects-remote-user") or "").strip()
+    if not name or not ctx.defaults.bool("SOGoTrustProxyAuthentication"):
+        return None
+    peer = ctx.request.environ.get("REMOTE_ADDR") or "-"
+    if peer not in ctx.services.trusted_proxies:
+        log.warning("x-webobjects-remote-user from %s ignored: not in SOGodTrustedProxies", peer)
+        return None
+    if len(name) > 256 or any(not c.isprintable() for c in name):
+        return None
+    return name
 
 
 def _resolve_visible(ctx):

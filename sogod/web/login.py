@@ -73,6 +73,8 @@ def _session_cookies(response: Response, session) -> None:
 
 
 def connect(ctx) -> Response:
+    if not ctx.defaults.bool("SOGoWebAccessEnabled"):
+        return errors.plain(403, "Web access is disabled on this server")
     try:
         body = _json_body(ctx)
     except BadRequest as exc:
