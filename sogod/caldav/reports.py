@@ -49,6 +49,7 @@ class CalendarQuery:
     def run(self, ctx, collection, root):
         from .filters import FilterCollationError, InvalidFilter, parse_filter, quick_prefilter
         from .quick_match import decide, plain_time_range
+        from .time_limit import limited
         filter_el = root.find(clark(CALDAV, "filter"))
         if filter_el is None:
             raise DAVError(400, "calendar-query needs a filter", precondition=VALID_FILTER)
@@ -59,6 +60,7 @@ class CalendarQuery:
                            precondition=clark(CALDAV, "supported-collation")) from None
         except InvalidFilter as exc:
             raise DAVError(400, f"invalid filter: {exc}", precondition=VALID_FILTER) from None
+        query = limited(query, _time_limit(ctx))
         mode, requested = _requested(root)
         tz = user_timezone(ctx)
         quick = _candidates(collection, quick_prefilter(query))
@@ -81,6 +83,15 @@ class CalendarQuery:
             found, missing = properties_of(ctx, obj, mode, requested)
             status.add(obj.href, found, missing)
         return Response(status.body(), status=207, content_type='text/xml; charset="utf-8"')
+
+
+def _time_limit(ctx) -> int:
+    """SOGoDAVCalendarStartTimeLimit of the requester's domain (super users: none)."""
+    from ..dav.acl import is_superuser
+    domain = ctx.services.directory.domain_of(ctx.user)
+    if is_superuser(ctx, ctx.user.uid, domain):
+        return 0
+    return ctx.defaults.domain(domain).int("SOGoDAVCalendarStartTimeLimit")
 
 
 def _requested(root):
