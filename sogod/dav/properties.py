@@ -136,8 +136,20 @@ class CalendarUserAddressSet(Property):
     def get(self, ctx, resource):
         if not isinstance(resource, Principal):
             return None
-        hrefs = [href(f"mailto:{mail}") for mail in resource.user.emails]
+        hrefs = [href(f"mailto:{mail}") for mail in calendar_addresses(ctx, resource.user)]
         return self.make(children=hrefs + [href(principal_href(resource.user))])
+
+
+def calendar_addresses(ctx, user) -> list[str]:
+    """The source's addresses; a user without any gets the system one
+    (UIDFieldName@SOGoMailDomain), as SOGo 3 and later do, unless the domain
+    sets SOGoHideSystemEMail."""
+    if user.emails:
+        return list(user.emails)
+    domain = ctx.defaults.domain(user.domain)
+    if domain.bool("SOGoHideSystemEMail"):
+        return []
+    return [user.uid if "@" in user.uid else f"{user.uid}@{domain.get('SOGoMailDomain')}"]
 
 
 @register
