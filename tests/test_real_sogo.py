@@ -362,3 +362,47 @@ def test_web_session_opened_by_sogod_serves_sogo(sogo, defaults):
                  "X-XSRF-TOKEN": session.xsrf_token, "Connection": "close"})
     assert response.status_code == 200, (response.status_code, response.text, sogo.log_tail())
     assert [c["id"] for c in response.json()["calendars"]] == ["personal"]
+
+
+# --- calendar properties kept in c_settings -----------------------------------------------
+
+COLOR_PROPS = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/" '
+               'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><A:calendar-color/><C:schedule-calendar-transp/>'
+               '</D:prop></D:propfind>')
+
+
+def _patch(color: str, transp: str) -> str:
+    return ('<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/" '
+            f'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><A:calendar-color>{color}</A:calendar-color>'
+            f'<C:schedule-calendar-transp><C:{transp}/></C:schedule-calendar-transp></D:prop></D:set>'
+            '</D:propertyupdate>')
+
+
+def _color_and_transp(data: bytes, path: str) -> tuple[str, str]:
+    props = multistatus(data)[path]["200"]
+    transp = props["{urn:ietf:params:xml:ns:caldav}schedule-calendar-transp"][0].tag.split("}")[1]
+    return props["{http://apple.com/ns/ical/}calendar-color"].text, transp
+
+
+def test_calendar_color_and_transparency_shared(sogo, defaults):
+    """calendar-color and schedule-calendar-transp live in c_settings where SOGo keeps them."""
+    import base64
+
+    from werkzeug.test import Client
+
+    from sogod.http.app import create_app
+    user = sogo.new_user()
+    sogo.web_login(user)
+    path = f"/SOGo/dav/{user[0]}/Calendar/personal/"
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()}
+    app = Client(create_app(defaults))
+    r = app.open(path, method="PROPPATCH", data=_patch("#00AA00FF", "transparent"),
+                 headers={**auth, "Content-Type": "application/xml"})
+    assert r.status_code == 207 and b"200 OK" in r.data, r.data
+    seen = sogo.request("PROPFIND", path, user, body=COLOR_PROPS, headers={"Depth": "0"})
+    assert _color_and_transp(seen.content, path) == ("#00AA00FF", "transparent"), sogo.log_tail()
+    # and back: SOGo writes, sogod reads
+    r = sogo.request("PROPPATCH", path, user, body=_patch("#0000FFFF", "opaque"))
+    assert r.status_code == 207, r.text
+    r = app.open(path, method="PROPFIND", data=COLOR_PROPS, headers={**auth, "Depth": "0"})
+    assert _color_and_transp(r.data, path) == ("#0000FFFF", "opaque")

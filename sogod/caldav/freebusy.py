@@ -129,7 +129,7 @@ def busy_events(ctx, user, start: datetime, end: datetime, *, check_access: bool
     emails = {e.lower() for e in user.emails}
     result = []
     for folder in folders if folders is not None else readable_folders(ctx, user, check_access):
-        if settings.get(ctx, folder, "FolderTransparencies") == "transparent":
+        if settings.excluded_from_freebusy(ctx, folder):
             continue
         names = _candidates(folder, start, end)
         for row in folder.list_objects(names) if names else []:

@@ -7,11 +7,13 @@ import re
 from ..dav.folder import FolderObject
 from ..dav.properties import Property, principal_href, register
 from ..dav.resources import Principal
-from ..dav.xml import CALDAV, clark, element, href
+from ..dav.subscriptions import reference
+from ..dav.xml import CALDAV, INVERSE, clark, element, href
 from . import settings
 from .resources import CalendarCollection, CalendarObject
 
 APPLE = "http://apple.com/ns/ical/"
+BOOLEANS = ("true", "false", "1", "0")     # SOGo's isValidDAVBoolean
 
 
 def _calendar(resource) -> CalendarCollection | None:
@@ -125,11 +127,21 @@ class _CalendarSetting(Property):
 
 @register
 class CalendarColor(_CalendarSetting):
+    """Kept as SOGo's web UI keeps it (``#RRGGBB``), shown as SOGo shows it to DAV
+    clients (upper case, alpha ``FF``)."""
+
     name = clark(APPLE, "calendar-color")
     key = "FolderColors"
 
     def validate(self, ctx, resource, el):
         return None if re.fullmatch(r"#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?", (el.text or "").strip()) else "bad color"
+
+    def render(self, value):
+        text = str(value).strip()
+        return self.make(text.upper() + "FF" if len(text) == 7 else text.upper())
+
+    def set(self, ctx, resource, el):
+        settings.put(ctx, resource.folder, self.key, (el.text or "").strip()[:7])
 
 
 @register
@@ -158,15 +170,17 @@ class CalendarTimezone(_CalendarSetting):
 
 @register
 class ScheduleCalendarTransp(_CalendarSetting):
+    """SOGo's ``FreeBusyExclusions``: a transparent calendar is left out of free/busy."""
+
     name = clark(CALDAV, "schedule-calendar-transp")
-    key = "FolderTransparencies"
+    key = "FreeBusyExclusions"
     in_allprop = False
+
+    def value(self, ctx, resource):
+        return "transparent" if settings.excluded_from_freebusy(ctx, resource.folder) else "opaque"
 
     def render(self, value):
         return self.make(children=[element(clark(CALDAV, value))])
-
-    def default(self, ctx, resource):
-        return self.render("opaque")
 
     def validate(self, ctx, resource, el):
         values = [c.tag for c in el]
@@ -174,7 +188,12 @@ class ScheduleCalendarTransp(_CalendarSetting):
         return None if ok else "expected opaque or transparent"
 
     def set(self, ctx, resource, el):
-        settings.put(ctx, resource.folder, self.key, el[0].tag.split("}")[1])
+        settings.put(ctx, resource.folder, self.key, el[0].tag.split("}")[1] == "transparent")
+        settings.put(ctx, resource.folder, "FolderTransparencies", None)
+
+    def remove(self, ctx, resource):
+        settings.put(ctx, resource.folder, self.key, None)
+        settings.put(ctx, resource.folder, "FolderTransparencies", None)
 
 
 @register
@@ -192,6 +211,65 @@ class CalendarOrder(_CalendarSetting):
 
     def remove(self, ctx, resource):
         settings.set_order(ctx, resource.folder, None)
+
+
+class _Receipts(_CalendarSetting):
+    """A setting of the mail receipts (receipts.py), kept as SOGo keeps it: by folder reference."""
+
+    in_allprop = False
+
+    def value(self, ctx, resource):
+        return settings.receipt_switches(ctx, resource.folder)[self.key]
+
+    def store(self, ctx, resource, value) -> None:
+        settings.put(ctx, resource.folder, self.key, value, ref=reference(resource.folder))
+
+    def remove(self, ctx, resource):
+        self.store(ctx, resource, None)
+
+
+class _Switch(_Receipts):
+    """``true`` or ``false``: the calendar's own value, else the domain default."""
+
+    def render(self, value):
+        return self.make("true" if value else "false")
+
+    def validate(self, ctx, resource, el):
+        return None if (el.text or "").strip() in BOOLEANS else "expected true or false"
+
+    def set(self, ctx, resource, el):
+        self.store(ctx, resource, (el.text or "").strip() in ("true", "1"))
+
+
+@register
+class NotifyOnPersonalModifications(_Switch):
+    name = clark(INVERSE, "notify-on-personal-modifications")
+    key = "NotifyOnPersonalModifications"
+
+
+@register
+class NotifyOnExternalModifications(_Switch):
+    name = clark(INVERSE, "notify-on-external-modifications")
+    key = "NotifyOnExternalModifications"
+
+
+@register
+class NotifyUserOnPersonalModifications(_Switch):
+    name = clark(INVERSE, "notify-user-on-personal-modifications")
+    key = "NotifyUserOnPersonalModifications"
+
+
+@register
+class NotifiedUserOnPersonalModifications(_Receipts):
+    name = clark(INVERSE, "notified-user-on-personal-modifications")
+    key = settings.NOTIFIED_USER
+
+    def validate(self, ctx, resource, el):
+        text = (el.text or "").strip()
+        return None if not text or re.fullmatch(r"[^\s@<>,;]+@[^\s@<>,;]+", text) else "expected one e-mail address"
+
+    def set(self, ctx, resource, el):
+        self.store(ctx, resource, (el.text or "").strip() or None)
 
 
 @register

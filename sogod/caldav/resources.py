@@ -9,6 +9,7 @@ from ..dav.resources import PRINCIPAL_CHILDREN, Resource
 from ..dav.xml import CALDAV, DAV, clark
 from .ical import InvalidCalendar, parse_calendar, uid_of
 from .quick import alarm_rows, appointment_quick_row
+from .transparency import is_iphone, make_all_day_transparent
 
 GROUPDAV = "http://groupdav.org/"
 WRITES = ("PUT", "DELETE")
@@ -100,6 +101,9 @@ class CalendarCollection(Collection):
         except (UnicodeDecodeError, InvalidCalendar) as exc:
             raise DAVError(400, f"invalid iCalendar: {exc}",
                            precondition=clark(CALDAV, "valid-calendar-data")) from None
+        if (ctx.defaults.domain(self.owner.domain).bool("SOGoiPhoneForceAllDayTransparency")
+                and is_iphone(ctx.request.headers.get("User-Agent")) and make_all_day_transparent(calendar)):
+            text = calendar.to_ical().decode("utf-8")
         # Floating times and missing CLASS follow the calendar owner's preferences, as in SOGo.
         prefs = user_defaults(ctx, self.owner)
         quick = appointment_quick_row(
@@ -130,12 +134,16 @@ class CalendarCollection(Collection):
                            precondition=clark(CALDAV, "no-uid-conflict"))
 
     def after_write(self, ctx, name, content, previous=None):
+        from . import receipts
         from .scheduling import on_write
         on_write(ctx, self, name, content, previous)
+        receipts.on_write(ctx, self, content, previous)
 
     def after_delete(self, ctx, name):
-        from .scheduling import on_delete
+        from . import receipts
+        from .scheduling import deleted_content, on_delete
         on_delete(ctx, self, name)
+        receipts.on_delete(ctx, self, lambda: deleted_content(self.folder, name))
 
 
 class CalendarExport(Resource):

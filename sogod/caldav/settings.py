@@ -4,10 +4,20 @@
 description, time zone, transparency and the calendar-order number, which SOGo
 does not store, live in ``Calendar.FolderDescriptions`` / ``FolderTimezones`` /
 ``FolderTransparencies`` / ``FolderOrders`` (SOGo keeps unknown keys of the
-JSON intact).
+JSON intact). The mail receipt switches are SOGo's ``NotifyOn…`` keys, which
+SOGo indexes by folder reference, not by folder id.
 """
 
 from __future__ import annotations
+
+from ..dav.subscriptions import reference
+
+#: receipt switches, kept by SOGo under the folder reference (``owner:Calendar/id``), and
+#: the domain keys that give their default
+NOTIFY_DEFAULTS = {"NotifyOnPersonalModifications": "SOGoNotifyOnPersonalModifications",
+                   "NotifyOnExternalModifications": "SOGoNotifyOnExternalModifications",
+                   "NotifyUserOnPersonalModifications": None}
+NOTIFIED_USER = "NotifiedUserOnPersonalModifications"
 
 
 def _calendar_settings(ctx, owner: str) -> tuple[dict, dict]:
@@ -15,21 +25,66 @@ def _calendar_settings(ctx, owner: str) -> tuple[dict, dict]:
     return settings, settings.setdefault("Calendar", {})
 
 
-def get(ctx, folder, key: str):
+#: SOGo's own per-folder keys, indexed as SOGoGCSFolder -setFolderPropertyValue:inCategory:
+#: does, by the folder reference (``owner:Calendar/id``); sogod's own keys use the folder id
+BY_REFERENCE = frozenset({"FolderColors", "FreeBusyExclusions"})
+
+
+def get(ctx, folder, key: str, ref: str | None = None):
+    """The folder's value under ``key``, found by ``ref`` (default: the folder reference
+    for SOGo's keys, else the folder id)."""
     _, cal = _calendar_settings(ctx, folder.owner)
     value = cal.get(key)
-    return value.get(folder.folder_id) if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return None
+    if ref is None and key in BY_REFERENCE:
+        found = value.get(reference(folder))
+        return found if found is not None else value.get(folder.folder_id)   # kept by id before
+    return value.get(ref or folder.folder_id)
 
 
-def put(ctx, folder, key: str, value) -> None:
+def put(ctx, folder, key: str, value, ref: str | None = None) -> None:
     settings, cal = _calendar_settings(ctx, folder.owner)
     table = cal.get(key) if isinstance(cal.get(key), dict) else {}
-    if value is None:
+    if ref is None and key in BY_REFERENCE:
         table.pop(folder.folder_id, None)
+        ref = reference(folder)
+    if value is None:
+        table.pop(ref or folder.folder_id, None)
     else:
-        table[folder.folder_id] = value
+        table[ref or folder.folder_id] = value
     cal[key] = table
     ctx.services.storage.profiles.set_settings(folder.owner, settings)
+
+
+def excluded_from_freebusy(ctx, folder) -> bool:
+    """SOGo's ``FreeBusyExclusions`` (the web UI's "include in free/busy", DAV's
+    schedule-calendar-transp), or what sogod stored before it kept that key."""
+    value = get(ctx, folder, "FreeBusyExclusions")
+    if value is None:
+        return get(ctx, folder, "FolderTransparencies") == "transparent"
+    return value is True or str(value).strip().lower() in ("1", "true", "yes")
+
+
+def receipt_switches(ctx, folder) -> dict:
+    """The receipt switches of ``folder`` ({key: bool}, and ``NotifiedUserOnPersonalModifications``:
+    an address or None): its own values, else the acting user's domain defaults, as SOGo's
+    ``_notificationValueForKey:``."""
+    _, cal = _calendar_settings(ctx, folder.owner)
+    ref = reference(folder)
+
+    def own(key):
+        table = cal.get(key)
+        return table.get(ref) if isinstance(table, dict) else None
+
+    defaults = ctx.defaults.domain(ctx.user.domain if ctx.user else None)
+    result = {}
+    for key, domain_key in NOTIFY_DEFAULTS.items():
+        value = own(key)
+        result[key] = (bool(domain_key) and defaults.bool(domain_key) if value is None
+                       else str(value).lower() in ("1", "true", "yes"))
+    result[NOTIFIED_USER] = str(own(NOTIFIED_USER) or "").strip() or None
+    return result
 
 
 def order_of(ctx, folder) -> int | None:

@@ -21,6 +21,7 @@ from .acl import ANONYMOUS, DEFAULT_UID, forget, roles_for, valid_roles
 from .acl_properties import acl_target, acl_users, may_administer
 from .errors import DAVError
 from .methods.post import POST_HANDLERS
+from .notifications import acl_advisories, acl_snapshot
 from .visibility import lookup
 
 log = get_logger("dav")
@@ -63,6 +64,13 @@ class AclQuery:
         """The XML inside the answer for reads, None for changes."""
         action = local_name(node.tag)
         path = None if name is None else f"{folder.acl_object}/{name}"
+        before = acl_snapshot(ctx, folder) if name is None else None
+        result = self._perform(ctx, folder, name, node, action, path)
+        if result is None and before is not None:
+            acl_advisories(ctx, folder, before)
+        return result
+
+    def _perform(self, ctx, folder, name, node, action, path) -> str | None:
         if action == "user-list":
             params = [p.strip() for p in (node.get("params") or "").lower().split(",") if p.strip()]
             return user_list(ctx, folder, name, params)

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import DAVError
 from ..folder import Collection, FolderObject
+from ..notifications import folder_advisory
 from . import method
 from .conditions import check_preconditions
 
@@ -34,6 +35,7 @@ def delete(ctx, resource):
         if resource.folder.folder_id == "personal":
             raise DAVError(403, "the personal folder cannot be deleted")
         ctx.services.storage.folders.delete(resource.folder)
+        folder_advisory(ctx, resource.folder, "Removal")
         return Response(status=204)
     if hasattr(resource, "delete_collection"):      # a collection kept elsewhere (an LDAP book)
         resource.delete_collection(ctx)

@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import DAVError
 from ..folder import Home, Unmapped
+from ..notifications import folder_advisory
 from ..xml import DAV, CALDAV, CARDDAV, clark, parse
 from . import method
 from .body import read_body
@@ -51,6 +52,8 @@ def _create(ctx, resource, kind: str, props):
     others = [el for el in props if el.tag != clark(DAV, "displayname")]
     if others:
         apply_properties(ctx, collection, others, [])
+    if getattr(collection, "folder", None) is not None:
+        folder_advisory(ctx, collection.folder, "Addition")
     response = Response(status=201)
     response.headers["Location"] = ctx.absolute_url(collection.href)
     return response
