@@ -8,10 +8,11 @@ Commands:
 
 from __future__ import annotations
 
+import os
 import sys
 
 from sogod.config import ConfigError, load_system_defaults
-from sogod.server.settings import DEFAULT_CONFIG, parse_command_line
+from sogod.server.settings import DEFAULT_CONFIG, CommandLine, parse_command_line
 
 from . import dump_defaults, expire_sessions, users
 
@@ -35,16 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     global_args, command, args = argv[:command_at], argv[command_at], argv[command_at + 1:]
     try:
         cmd = parse_command_line(global_args)
-        config_path = cmd.config_path if cmd.config_path != DEFAULT_CONFIG or _exists(DEFAULT_CONFIG) else None
         if command == "dump-defaults" and args[:1] == ["-f"]:
             return dump_defaults.run_file(args[1:])
-        defaults = load_system_defaults(config_path, cmd.overrides)
-        return COMMANDS[command](defaults, args)
+        return COMMANDS[command](load_defaults(cmd), args)
     except (ConfigError, ToolError) as exc:
         print(f"sogo-tool: {exc}", file=sys.stderr)
         return 1
 
 
-def _exists(path: str) -> bool:
-    import os
-    return os.path.exists(path)
+def load_defaults(cmd: CommandLine):
+    """The defaults chain of ``--config FILE`` and ``-Key value`` (no /etc/sogo/sogo.conf: built-ins)."""
+    config_path = cmd.config_path
+    if config_path == DEFAULT_CONFIG and not os.path.exists(DEFAULT_CONFIG):
+        config_path = None
+    return load_system_defaults(config_path, cmd.overrides)

@@ -99,12 +99,6 @@ def test_no_command_prints_usage():
     assert result.returncode == 2 and "dump-defaults" in result.stderr
 
 
-def test_ealarms_notify_says_it_is_not_there_yet():
-    result = subprocess.run([sys.executable, "-c", "from sogo_tool.ealarms import main; raise SystemExit(main())"],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 2 and "not implemented" in result.stderr
-
-
 def test_expire_sessions_drops_idle_rows_quietly(config):
     import time
 

@@ -7,8 +7,9 @@ from ..dav.errors import DAVError
 from ..dav.folder import Collection, FolderObject, Home
 from ..dav.resources import PRINCIPAL_CHILDREN, Resource
 from ..dav.xml import CALDAV, DAV, clark
+from .ealarms import owner_alarm_rows
 from .ical import InvalidCalendar, parse_calendar, uid_of
-from .quick import alarm_rows, appointment_quick_row
+from .quick import appointment_quick_row
 from .transparency import is_iphone, make_all_day_transparent
 
 GROUPDAV = "http://groupdav.org/"
@@ -117,10 +118,7 @@ class CalendarCollection(Collection):
         alarms = ctx.services.storage.alarms
         if alarms is None:
             return None
-        prefs = user_defaults(ctx, self.owner)
-        rows = alarm_rows(parse_calendar(content), owner_emails=self.owner.emails,
-                          default_tz=str(prefs.get("SOGoTimeZone") or "UTC"))
-        return alarms.replacing(rows)
+        return alarms.replacing(owner_alarm_rows(content, self.owner, user_defaults(ctx, self.owner)))
 
     def delete_hook(self, ctx, name):
         alarms = ctx.services.storage.alarms

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from sqlalchemy import Connection, Engine, delete, insert
+from sqlalchemy import Connection, Engine, Row, delete, insert, select
 
 from . import tables
-from .database import get_engine
+from .database import get_engine, translate_errors, write_transaction
 from .urls import StoreURL
 
 
@@ -38,6 +38,25 @@ class EmailAlarms:
         """A hook removing the object's rows."""
         return AlarmsHook(self, [])
 
+    def due(self, start: int, end: int) -> list[Row]:
+        """Rows with ``start <= c_alarm_date <= end`` (``GCSAlarmsFolder``'s query), oldest first."""
+        t = self.table
+        query = (select(t).where(t.c.c_alarm_date >= start, t.c.c_alarm_date <= end)
+                 .order_by(t.c.c_alarm_date, t.c.c_path, t.c.c_name))
+        with translate_errors(self.url, "cannot read alarms"), self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def replace(self, path: str, name: str, rows: Iterable[Mapping]) -> None:
+        """Replace the rows of object ``name`` of folder ``path`` (c_path), in one transaction."""
+        with translate_errors(self.url, "cannot write alarms"), write_transaction(self.engine) as conn:
+            self.rewrite(conn, path, name, list(rows))
+
+    def rewrite(self, conn: Connection, path: str, name: str, rows: list[Mapping]) -> None:
+        t = self.table
+        conn.execute(delete(t).where(t.c.c_path == path, t.c.c_name == name))
+        if rows:
+            conn.execute(insert(t), [{**row, "c_path": path, "c_name": name} for row in rows])
+
 
 class AlarmsHook:
     """An ObjectHook: delete the object's alarm rows, then insert ``rows``."""
@@ -51,7 +70,4 @@ class AlarmsHook:
         return self.alarms.engine
 
     def __call__(self, conn: Connection, folder, name: str) -> None:
-        t = self.alarms.table
-        conn.execute(delete(t).where(t.c.c_path == folder.path, t.c.c_name == name))
-        if self.rows:
-            conn.execute(insert(t), [{**row, "c_path": folder.path, "c_name": name} for row in self.rows])
+        self.alarms.rewrite(conn, folder.path, name, self.rows)
