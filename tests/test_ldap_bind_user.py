@@ -309,3 +309,18 @@ def test_per_user_books_are_read_as_the_user(ldap_server):
         admin.delete_s(f"ou=friends,{container}")
         admin.delete_s(container)
         admin.unbind_s()
+
+
+def test_entries_read_as_a_user_are_not_shared_through_the_cache(ldap_server):
+    """What one user may read in the directory is not served to others from the shared cache."""
+    from sogod.auth.directory import UserDirectory
+    from sogod.cache import LocalCache
+    cache = LocalCache(ttl=300)
+    shared = UserDirectory([users_source(ldap_server, bindAsCurrentUser="YES")], cache)
+    _act("alice", "alice-pw", ALICE_DN)
+    assert shared.lookup("hidden").cn == "Hidden Hatter"
+    current.clear()                                                    # the bind account cannot read it
+    assert shared.lookup("hidden") is None
+    # a source without bindAsCurrentUser keeps using the cache
+    plain = UserDirectory([users_source(ldap_server)], LocalCache(ttl=300))
+    assert plain.lookup("alice").uid == "alice" and plain.cache.get("sogod:user:alice")

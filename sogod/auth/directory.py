@@ -224,11 +224,18 @@ class UserDirectory:
         self.credentials.forget(login)
         return False
 
+    def _shareable(self, source_id: str) -> bool:
+        """Whether entries of this source may be cached for everybody: not when the
+        source reads as the logged-in user (bindAsCurrentUser), whose rights differ."""
+        return not getattr(self.source(source_id), "bind_as_current_user", False)
+
     def lookup(self, uid: str) -> User | None:
         cached = self.cache.get(USER_PREFIX + uid.lower())
         if cached:
             try:
-                return User.from_json(json.loads(cached))
+                user = User.from_json(json.loads(cached))
+                if self._shareable(user.source_id):
+                    return user
             except (ValueError, KeyError):
                 pass
         local, domain = self._split(uid)
@@ -243,7 +250,8 @@ class UserDirectory:
                     and user.uid.lower() != uid.lower():
                 continue        # a domain's user asked for without (or with another) domain
             if user is not None:
-                self.cache.set(USER_PREFIX + uid.lower(), json.dumps(user.to_json()))
+                if self._shareable(source.id):
+                    self.cache.set(USER_PREFIX + uid.lower(), json.dumps(user.to_json()))
                 return user
         return None
 
