@@ -324,3 +324,26 @@ def test_entries_read_as_a_user_are_not_shared_through_the_cache(ldap_server):
     # a source without bindAsCurrentUser keeps using the cache
     plain = UserDirectory([users_source(ldap_server)], LocalCache(ttl=300))
     assert plain.lookup("alice").uid == "alice" and plain.cache.get("sogod:user:alice")
+
+
+def test_memberships_are_cached_like_users(ldap_server):
+    """groups_of is asked on every shared-folder request: the answer is kept in the
+    shared cache for SOGoCacheCleanupInterval, except for bindAsCurrentUser sources."""
+    from sogod.auth.directory import UserDirectory
+    from sogod.cache import LocalCache
+    directory = UserDirectory([users_source(ldap_server), groups_source(ldap_server)], LocalCache(ttl=300))
+    assert "staff" in directory.groups_of("bob")
+    admin = ldap_server.admin()
+    staff = "cn=staff,ou=groups,dc=example,dc=com"
+    admin.modify_s(staff, [(ldap.MOD_DELETE, "member", [BOB_DN.encode()])])
+    try:
+        assert "staff" in directory.groups_of("bob")              # from the cache
+        directory.cache.delete("sogod:groups:bob")                # expired
+        assert "staff" not in directory.groups_of("bob")
+        personal = UserDirectory([users_source(ldap_server, bindAsCurrentUser="YES"), groups_source(ldap_server)],
+                                 LocalCache(ttl=300))
+        personal.groups_of("bob")
+        assert personal.cache.get("sogod:groups:bob") is None
+    finally:
+        admin.modify_s(staff, [(ldap.MOD_ADD, "member", [BOB_DN.encode()])])
+        admin.unbind_s()

@@ -17,6 +17,7 @@ log = get_logger("auth")
 
 USER_PREFIX = "sogod:user:"
 EMAIL_PREFIX = "sogod:email:"
+GROUPS_PREFIX = "sogod:groups:"
 
 
 class UserDirectory:
@@ -321,10 +322,21 @@ class UserDirectory:
         domain-based UIDs both ``group`` and ``group@domain`` name a group of the domain."""
         if not self._has_ldap():
             return []
+        key = GROUPS_PREFIX + uid.lower()
+        shareable = all(self._shareable(s.id) for s in self.sources)
+        cached = self.cache.get(key) if shareable else None
+        if cached:
+            try:
+                return list(json.loads(cached))
+            except ValueError:
+                pass
         from .ldap import groups_of
         local, domain = self._split(uid)
         found = groups_of(self._sources_for(domain), local if domain else uid)
-        return sorted(set(found) | {f"{g}@{domain}" for g in found if domain and "@" not in g})
+        result = sorted(set(found) | {f"{g}@{domain}" for g in found if domain and "@" not in g})
+        if shareable:       # memberships change rarely; SOGoCacheCleanupInterval bounds the delay
+            self.cache.set(key, json.dumps(result))
+        return result
 
     def members(self, group_uid: str) -> list[str] | None:
         """UIDs of the members of a group, or None when no source knows it as a group
