@@ -123,8 +123,14 @@ def _organizer_wrote(ctx, collection, name, calendar, previous) -> None:
         store(ctx, collection.folder, owner, name, calendar)
     if removed:
         _cancel(ctx, owner, previous, removed)
-    if external and notifications(ctx, owner):
-        send_imip(ctx, owner, "REQUEST", itip(calendar, "REQUEST"), external)
+    # As SOGo: new attendees are invited; the others hear again only of a change
+    # that matters to them (time, recurrence, title, place, description).
+    if previous is None or major_change(previous, calendar):
+        invited = external
+    else:
+        invited = [a for a in external if a not in before]
+    if invited and notifications(ctx, owner):
+        send_imip(ctx, owner, "REQUEST", itip(calendar, "REQUEST"), invited)
 
 
 def _settle(ctx, user, address, name, calendar):
@@ -359,6 +365,25 @@ def _parse(content):
         return None
     events = [c for c in main_components(calendar) if c.name == "VEVENT"]
     return calendar if events else None
+
+
+#: what SOGo's iCalEventChanges counts as a change to announce (sequenceShouldBeIncreased)
+MAJOR = ("DTSTART", "DTEND", "DURATION", "DUE", "RRULE", "RDATE", "EXDATE", "SUMMARY", "LOCATION",
+         "DESCRIPTION", "STATUS")
+
+
+def major_change(before, after) -> bool:
+    """Whether ``after`` changes a property of :data:`MAJOR` of any instance of ``before``
+    (master and overrides matched by RECURRENCE-ID), or adds or drops an override."""
+    def instances(calendar):
+        return {str(c.get("RECURRENCE-ID").to_ical() if c.get("RECURRENCE-ID") is not None else b""): c
+                for c in main_components(calendar)}
+
+    def values(component):
+        return [[component.content_line(key, p) for p in props(component, key)] for key in MAJOR]
+
+    old, new = instances(before), instances(after)
+    return old.keys() != new.keys() or any(values(old[k]) != values(new[k]) for k in new)
 
 
 def _uid(calendar) -> str:
