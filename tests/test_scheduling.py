@@ -106,13 +106,30 @@ def test_attendee_reply_updates_organizer_and_other_attendees(client):
     assert partstat(get(client, "carol", "meet2.ics", CAROL), "bob@example.com") == "ACCEPTED"
     folder = client.application.app.services.storage.folders.get("demo", "Calendar", "personal")
     assert folder.quick_rows()[0].c_partstates.split("\n")[0] == "1"       # quick row follows
-    # The organizer's client sends a stale NEEDS-ACTION: bob's answer is kept.
-    put(client, "demo", "meet2.ics", invitation("meet2", ("bob@example.com", "carol@example.com"),
-                                                summary="Again"), DEMO)
+    # The organizer's client sends a stale NEEDS-ACTION with a minor change: bob's answer is kept.
+    minor = invitation("meet2", ("bob@example.com", "carol@example.com")).replace(
+        b"SUMMARY:Planning", b"SUMMARY:Planning\r\nPRIORITY:1")
+    put(client, "demo", "meet2.ics", minor, DEMO)
     assert partstat(get(client, "demo", "meet2.ics", DEMO), "bob@example.com") == "ACCEPTED"
     # An attendee deleting the copy declines.
     assert client.delete(CAL.format("carol") + "meet2.ics", headers=CAROL).status_code == 204
     assert partstat(get(client, "demo", "meet2.ics", DEMO), "carol@example.com") == "DECLINED"
+
+
+def test_a_major_change_asks_everybody_again(client):
+    """As SOGo: moving a meeting (or renaming it…) resets the answers and raises SEQUENCE."""
+    put(client, "demo", "meet4.ics", invitation("meet4", ("bob@example.com",)), DEMO)
+    accepted = invitation("meet4", ("bob@example.com",), partstats={"bob@example.com": "ACCEPTED"})
+    put(client, "bob", "meet4.ics", accepted, BOB)
+    assert partstat(get(client, "demo", "meet4.ics", DEMO), "bob@example.com") == "ACCEPTED"
+    moved = invitation("meet4", ("bob@example.com",), partstats={"bob@example.com": "ACCEPTED"},
+                       start="20260112T100000Z", end="20260112T110000Z")
+    put(client, "demo", "meet4.ics", moved, DEMO)
+    for user, auth in (("demo", DEMO), ("bob", BOB)):
+        calendar = get(client, user, "meet4.ics", auth)
+        assert partstat(calendar, "bob@example.com") == "NEEDS-ACTION", user
+        assert int(calendar.walk("VEVENT")[0]["SEQUENCE"]) == 1
+        assert calendar.walk("VEVENT")[0]["DTSTART"].dt.day == 12
 
 
 def test_writing_a_copy_does_not_loop_or_touch_non_attendees(client):

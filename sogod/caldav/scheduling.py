@@ -107,13 +107,16 @@ def _organizer_wrote(ctx, collection, name, calendar, previous) -> None:
     if previous is None:
         previous = _previous_from_copies(ctx, owner, calendar, current)
     before = _attendees(previous) if previous is not None else []
+    major = previous is not None and major_change(previous, calendar)
+    if major:           # as SOGo: everybody answers again (and the SEQUENCE says it is new)
+        changed |= _require_responses(owner, previous, calendar)
     external, local = [], []
     for address in current:
         user = lookup_email(ctx, address, owner)
         if user is None:
             external.append(address)
         elif user.uid != owner.uid and user.kind != "group" and user.can_access("Calendar"):
-            folder, copy_name, answered = _settle(ctx, user, address, name, calendar)
+            folder, copy_name, answered = _settle(ctx, user, address, name, calendar, keep_answer=not major)
             changed |= answered
             local.append((user, folder, copy_name))
     for user, folder, copy_name in local:      # every answer settled: the copies agree
@@ -125,7 +128,7 @@ def _organizer_wrote(ctx, collection, name, calendar, previous) -> None:
         _cancel(ctx, owner, previous, removed)
     # As SOGo: new attendees are invited; the others hear again only of a change
     # that matters to them (time, recurrence, title, place, description).
-    if previous is None or major_change(previous, calendar):
+    if previous is None or major:
         invited = external
     else:
         invited = [a for a in external if a not in before]
@@ -133,9 +136,30 @@ def _organizer_wrote(ctx, collection, name, calendar, previous) -> None:
         send_imip(ctx, owner, "REQUEST", itip(calendar, "REQUEST"), invited)
 
 
-def _settle(ctx, user, address, name, calendar):
+def _require_responses(owner, previous, calendar) -> bool:
+    """PARTSTAT=NEEDS-ACTION (RSVP) for every attendee but the organizer, and a SEQUENCE
+    above the previous one; True when ``calendar`` changed."""
+    own = {e.lower() for e in owner.emails}
+    changed = False
+    for component in main_components(calendar):
+        for attendee in props(component, "ATTENDEE"):
+            if address_of(attendee) in own or param(attendee, "PARTSTAT").upper() in ("", "NEEDS-ACTION"):
+                continue
+            attendee.params["PARTSTAT"], attendee.params["RSVP"] = "NEEDS-ACTION", "TRUE"
+            changed = True
+    old = max((int(c.get("SEQUENCE", 0)) for c in main_components(previous)), default=0)
+    for component in main_components(calendar):
+        if int(component.get("SEQUENCE", 0)) <= old:
+            component.pop("SEQUENCE", None)
+            component.add("SEQUENCE", old + 1)
+            changed = True
+    return changed
+
+
+def _settle(ctx, user, address, name, calendar, keep_answer=True):
     """(folder, copy name, changed) for ``user``'s copy; ``changed`` when ``user``'s PARTSTAT
-    in ``calendar`` had to change (a resource answered, or the attendee had answered already)."""
+    in ``calendar`` had to change (a resource answered, or the attendee had answered already
+    and ``keep_answer``)."""
     folder = ctx.services.storage.folders.ensure_personal(user.uid, "Calendar")
     copy_name, existing = find_copy(folder, _uid(calendar), name)
     known = partstat_of(calendar, address)
@@ -143,7 +167,7 @@ def _settle(ctx, user, address, name, calendar):
         wanted = "ACCEPTED" if _resource_free(ctx, user, calendar) else "DECLINED"
         set_partstat(calendar, address, wanted)
         return folder, copy_name, wanted != known
-    if existing is not None:
+    if existing is not None and keep_answer:
         answered = partstat_of(existing, address)
         if answered not in ("", "NEEDS-ACTION") and known in ("", "NEEDS-ACTION"):
             set_partstat(calendar, address, answered)
