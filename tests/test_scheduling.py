@@ -290,3 +290,27 @@ def test_imip_authenticates_with_the_request_credentials(tmp_path, smtp_sink):
     put(client, "demo", "auth.ics", invitation("auth", ("alice@external.org",)), DEMO)
     [message] = smtp_sink.wait(1)
     assert message.login == "demo" and message.rcpt_tos == ["alice@external.org"]
+
+
+def test_cancelling_one_instance_of_a_series(mailing):
+    """An EXDATE added by the organizer cancels that instance for external attendees
+    (METHOD:CANCEL with its RECURRENCE-ID); nobody's answer is reset."""
+    client, sink = mailing
+    series = invitation("weekly", ("bob@example.com", "alice@external.org"),
+                        partstats={"bob@example.com": "ACCEPTED"}).replace(
+        b"SUMMARY:Planning", b"SUMMARY:Planning\r\nRRULE:FREQ=WEEKLY;COUNT=4")
+    put(client, "demo", "weekly.ics", series, DEMO)
+    put(client, "bob", "weekly.ics", series, BOB)
+    sink.wait(1)
+    without_second = series.replace(b"RRULE:FREQ=WEEKLY;COUNT=4", b"RRULE:FREQ=WEEKLY;COUNT=4\r\nEXDATE:20260117T100000Z")
+    put(client, "demo", "weekly.ics", without_second, DEMO)
+    [_, cancel] = sink.wait(2)
+    assert cancel.rcpt_tos == ["alice@external.org"]
+    method, calendar = imip_parts(cancel)
+    [instance] = calendar.walk("VEVENT")
+    assert method == "CANCEL" and str(instance["STATUS"]) == "CANCELLED"
+    assert instance["RECURRENCE-ID"].dt.isoformat() == "2026-01-17T10:00:00+00:00"
+    assert "RRULE" not in instance and str(instance["UID"]) == "weekly"
+    assert partstat(get(client, "bob", "weekly.ics", BOB), "bob@example.com") == "ACCEPTED"
+    assert "EXDATE" in get(client, "bob", "weekly.ics", BOB).walk("VEVENT")[0]      # the copy follows
+    assert len(sink.wait(3, timeout=0.5)) == 2

@@ -75,6 +75,22 @@ def itip(calendar: Calendar, method: str, *, replier: str | None = None,
     return result
 
 
+def cancel_instances(calendar: Calendar, exdates: list) -> Calendar:
+    """A CANCEL of single instances of a series: one component per ``exdates`` value
+    (the master's identity and attendees, RECURRENCE-ID the cancelled instance)."""
+    request = itip(calendar, "CANCEL")
+    master = next((c for c in request.subcomponents
+                   if c.name in MAIN_COMPONENTS and c.get("RECURRENCE-ID") is None), None)
+    request.subcomponents = [c for c in request.subcomponents if c.name not in MAIN_COMPONENTS]
+    for value in exdates if master is not None else ():
+        instance = copy.deepcopy(master)
+        for key in ("RRULE", "RDATE", "EXDATE", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID"):
+            instance.pop(key, None)
+        instance.add("RECURRENCE-ID", value.dt, parameters=dict(value.params))
+        request.add_component(instance)
+    return request
+
+
 def _summary(calendar: Calendar) -> str:
     for component in calendar.subcomponents:
         if component.name in MAIN_COMPONENTS:

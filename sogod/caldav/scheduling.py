@@ -34,7 +34,7 @@ from ..dav.visibility import lookup_email, visible
 from ..server.logs import get_logger
 from ..store.database import StoreError
 from .ical import main_components, param, props
-from .imip import address_of, imip_message, itip, organizer_address
+from .imip import address_of, cancel_instances, imip_message, itip, organizer_address
 from .quick import appointment_quick_row
 from .resources import user_defaults
 
@@ -134,6 +134,10 @@ def _organizer_wrote(ctx, collection, name, calendar, previous) -> None:
         invited = [a for a in external if a not in before]
     if invited and notifications(ctx, owner):
         send_imip(ctx, owner, "REQUEST", itip(calendar, "REQUEST"), invited)
+    staying = [a for a in external if a in before and a not in invited]
+    cancelled = new_exdates(previous, calendar) if previous is not None else []
+    if cancelled and staying and notifications(ctx, owner):
+        send_imip(ctx, owner, "CANCEL", cancel_instances(calendar, cancelled), staying)
 
 
 def _require_responses(owner, previous, calendar) -> bool:
@@ -391,9 +395,19 @@ def _parse(content):
     return calendar if events else None
 
 
-#: what SOGo's iCalEventChanges counts as a change to announce (sequenceShouldBeIncreased)
-MAJOR = ("DTSTART", "DTEND", "DURATION", "DUE", "RRULE", "RDATE", "EXDATE", "SUMMARY", "LOCATION",
+#: what SOGo's iCalEventChanges counts as a change to announce (sequenceShouldBeIncreased);
+#: an EXDATE added is announced as the cancellation of that instance instead
+MAJOR = ("DTSTART", "DTEND", "DURATION", "DUE", "RRULE", "RDATE", "SUMMARY", "LOCATION",
          "DESCRIPTION", "STATUS")
+
+
+def new_exdates(before, after) -> list:
+    """The EXDATE values of ``after``'s master that ``before``'s did not have."""
+    def exdates(calendar):
+        master = next((c for c in main_components(calendar) if c.get("RECURRENCE-ID") is None), None)
+        return [] if master is None else [v for group in props(master, "EXDATE") for v in group.dts]
+    known = {v.to_ical() for v in exdates(before)}
+    return [v for v in exdates(after) if v.to_ical() not in known]
 
 
 def major_change(before, after) -> bool:
