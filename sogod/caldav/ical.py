@@ -261,6 +261,12 @@ def props(component, name: str) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def differ(before, after, names) -> bool:
+    """Whether any property of ``names`` differs between two components (values and parameters)."""
+    return any([before.content_line(name, p) for p in props(before, name)]
+               != [after.content_line(name, p) for p in props(after, name)] for name in names)
+
+
 def first(component, name: str):
     values = props(component, name)
     return values[0] if values else None

@@ -7,7 +7,6 @@ import re
 from ..dav.folder import FolderObject
 from ..dav.properties import Property, principal_href, register
 from ..dav.resources import Principal
-from ..dav.subscriptions import reference
 from ..dav.xml import CALDAV, INVERSE, clark, element, href
 from . import settings
 from .resources import CalendarCollection, CalendarObject
@@ -189,11 +188,6 @@ class ScheduleCalendarTransp(_CalendarSetting):
 
     def set(self, ctx, resource, el):
         settings.put(ctx, resource.folder, self.key, el[0].tag.split("}")[1] == "transparent")
-        settings.put(ctx, resource.folder, "FolderTransparencies", None)
-
-    def remove(self, ctx, resource):
-        settings.put(ctx, resource.folder, self.key, None)
-        settings.put(ctx, resource.folder, "FolderTransparencies", None)
 
 
 @register
@@ -222,7 +216,7 @@ class _Receipts(_CalendarSetting):
         return settings.receipt_switches(ctx, resource.folder)[self.key]
 
     def store(self, ctx, resource, value) -> None:
-        settings.put(ctx, resource.folder, self.key, value, ref=reference(resource.folder))
+        settings.put(ctx, resource.folder, self.key, value)
 
     def remove(self, ctx, resource):
         self.store(ctx, resource, None)

@@ -26,7 +26,7 @@ from icalendar import Calendar
 from ..dav.notifications import mailbox, message, send, user_address
 from ..server.logs import get_logger
 from . import settings
-from .ical import main_component, props, text_value
+from .ical import differ, main_component, props, text_value
 from .imip import address_of, organizer_address
 from .resources import user_timezone
 
@@ -136,10 +136,7 @@ def _component(content):
 
 
 def _changed(before, after) -> bool:
-    if before is None:
-        return True
-    return any([before.content_line(key, p) for p in props(before, key)]
-               != [after.content_line(key, p) for p in props(after, key)] for key in TRACKED)
+    return before is None or differ(before, after, TRACKED)
 
 
 def _only_attends(owner, component) -> bool:

@@ -33,7 +33,7 @@ from ..auth.sources import SourceError
 from ..dav.visibility import lookup_email, visible
 from ..server.logs import get_logger
 from ..store.database import StoreError
-from .ical import main_components, param, props
+from .ical import differ, main_components, param, props
 from .imip import address_of, cancel_instances, imip_message, itip, organizer_address
 from .quick import appointment_quick_row
 from .resources import user_defaults
@@ -417,11 +417,8 @@ def major_change(before, after) -> bool:
         return {str(c.get("RECURRENCE-ID").to_ical() if c.get("RECURRENCE-ID") is not None else b""): c
                 for c in main_components(calendar)}
 
-    def values(component):
-        return [[component.content_line(key, p) for p in props(component, key)] for key in MAJOR]
-
     old, new = instances(before), instances(after)
-    return old.keys() != new.keys() or any(values(old[k]) != values(new[k]) for k in new)
+    return old.keys() != new.keys() or any(differ(old[k], new[k], MAJOR) for k in new)
 
 
 def _uid(calendar) -> str:

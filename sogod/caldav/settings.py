@@ -27,33 +27,40 @@ def _calendar_settings(ctx, owner: str) -> tuple[dict, dict]:
 
 #: SOGo's own per-folder keys, indexed as SOGoGCSFolder -setFolderPropertyValue:inCategory:
 #: does, by the folder reference (``owner:Calendar/id``); sogod's own keys use the folder id
-BY_REFERENCE = frozenset({"FolderColors", "FreeBusyExclusions"})
+BY_REFERENCE = frozenset({"FolderColors", "FreeBusyExclusions", "NotifyOnPersonalModifications",
+                          "NotifyOnExternalModifications", "NotifyUserOnPersonalModifications",
+                          "NotifiedUserOnPersonalModifications"})
+#: a key sogod kept by folder id before it used SOGo's: dropped when SOGo's is written
+LEGACY = {"FreeBusyExclusions": "FolderTransparencies"}
 
 
-def get(ctx, folder, key: str, ref: str | None = None):
-    """The folder's value under ``key``, found by ``ref`` (default: the folder reference
-    for SOGo's keys, else the folder id)."""
-    _, cal = _calendar_settings(ctx, folder.owner)
+def get(ctx, folder, key: str):
+    """The folder's value under ``key``: by folder reference for SOGo's keys (by id as
+    sogod kept some before), by folder id for sogod's own."""
+    return _value(_calendar_settings(ctx, folder.owner)[1], folder, key)
+
+
+def _value(cal: dict, folder, key: str):
     value = cal.get(key)
     if not isinstance(value, dict):
         return None
-    if ref is None and key in BY_REFERENCE:
+    if key in BY_REFERENCE:
         found = value.get(reference(folder))
-        return found if found is not None else value.get(folder.folder_id)   # kept by id before
-    return value.get(ref or folder.folder_id)
+        return found if found is not None else value.get(folder.folder_id)
+    return value.get(folder.folder_id)
 
 
-def put(ctx, folder, key: str, value, ref: str | None = None) -> None:
+def put(ctx, folder, key: str, value) -> None:
+    """Set (None: remove) the folder's value under ``key``, in one write of the settings."""
     settings, cal = _calendar_settings(ctx, folder.owner)
-    table = cal.get(key) if isinstance(cal.get(key), dict) else {}
-    if ref is None and key in BY_REFERENCE:
+    for name in (key, LEGACY.get(key)) if key in LEGACY else (key,):
+        table = cal.get(name) if isinstance(cal.get(name), dict) else {}
         table.pop(folder.folder_id, None)
-        ref = reference(folder)
-    if value is None:
-        table.pop(ref or folder.folder_id, None)
-    else:
-        table[ref or folder.folder_id] = value
-    cal[key] = table
+        if name == key and value is not None:
+            table[reference(folder) if key in BY_REFERENCE else folder.folder_id] = value
+        elif name == key:
+            table.pop(reference(folder), None)
+        cal[name] = table
     ctx.services.storage.profiles.set_settings(folder.owner, settings)
 
 
@@ -70,20 +77,14 @@ def receipt_switches(ctx, folder) -> dict:
     """The receipt switches of ``folder`` ({key: bool}, and ``NotifiedUserOnPersonalModifications``:
     an address or None): its own values, else the acting user's domain defaults, as SOGo's
     ``_notificationValueForKey:``."""
-    _, cal = _calendar_settings(ctx, folder.owner)
-    ref = reference(folder)
-
-    def own(key):
-        table = cal.get(key)
-        return table.get(ref) if isinstance(table, dict) else None
-
+    _, cal = _calendar_settings(ctx, folder.owner)        # one read for all of them
     defaults = ctx.defaults.domain(ctx.user.domain if ctx.user else None)
     result = {}
     for key, domain_key in NOTIFY_DEFAULTS.items():
-        value = own(key)
+        value = _value(cal, folder, key)
         result[key] = (bool(domain_key) and defaults.bool(domain_key) if value is None
                        else str(value).lower() in ("1", "true", "yes"))
-    result[NOTIFIED_USER] = str(own(NOTIFIED_USER) or "").strip() or None
+    result[NOTIFIED_USER] = str(_value(cal, folder, NOTIFIED_USER) or "").strip() or None
     return result
 
 

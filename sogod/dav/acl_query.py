@@ -64,7 +64,7 @@ class AclQuery:
         """The XML inside the answer for reads, None for changes."""
         action = local_name(node.tag)
         path = None if name is None else f"{folder.acl_object}/{name}"
-        before = acl_snapshot(ctx, folder) if name is None else None
+        before = acl_snapshot(ctx, folder) if name is None and action != "user-list" else None
         result = self._perform(ctx, folder, name, node, action, path)
         if result is None and before is not None:
             acl_advisories(ctx, folder, before)
